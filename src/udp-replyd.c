@@ -1,0 +1,110 @@
+/* udp-replyd - answer every UDP datagram with the configured reply */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "sockets.h"
+
+#define DEFAULT_CONFIG SYSCONFDIR "/udp-replyd.conf"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: udp-replyd [OPTIONS]\n"
+		"Answer every UDP datagram with the configured reply.\n\n"
+		"  -c, --config FILE         configuration file (default %s)\n"
+		"  -t, --check-config        check the configuration, print it and exit\n"
+		"      --log-target=TARGET   auto, journal or console (default auto)\n"
+		"  -h, --help                show this help and exit\n"
+		"  -V, --version             show the version and exit\n\n"
+		"Signals: SIGHUP reloads the configuration, SIGTERM and SIGINT stop.\n",
+		DEFAULT_CONFIG);
+}
+
+/* --check-config: say what would be served, like sshd -t or nginx -t. */
+static int print_config(const struct config *cfg)
+{
+	char *reply = malloc(cfg->reply_len * 4 + 1);
+
+	if (!reply) {
+		perror("udp-replyd");
+		return EX_OSERR;
+	}
+	log_escape(reply, cfg->reply_len * 4 + 1, (const unsigned char *)cfg->reply,
+		cfg->reply_len);
+	printf("%s: OK\naddress \"%s\"\nport %u\nbuffer_size %zu\nreply \"%s\"\n", cfg->path,
+		cfg->address, cfg->port, cfg->buffer_size, reply);
+	free(reply);
+	return EX_OK;
+}
+
+int main(int argc, char *argv[])
+{
+	static const struct option options[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "check-config", no_argument, NULL, 't' },
+		{ "log-target", required_argument, NULL, 'L' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	enum log_target target = LOG_TARGET_AUTO;
+	const char *path = DEFAULT_CONFIG;
+	char err[CONFIG_ERROR_MAX];
+	struct sockets socks;
+	struct config *cfg;
+	int opt, check = 0, rc;
+
+	while ((opt = getopt_long(argc, argv, "c:thV", options, NULL)) != -1) {
+		switch (opt) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			check = 1;
+			break;
+		case 'L':
+			if (log_target_parse(optarg, &target) < 0) {
+				fprintf(stderr, "udp-replyd: --log-target: \"%s\": use auto, journal or console\n",
+					optarg);
+				return EX_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return EX_OK;
+		case 'V':
+			puts(PACKAGE_STRING);
+			return EX_OK;
+		default:
+			usage(stderr);
+			return EX_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "udp-replyd: unexpected argument \"%s\"\n", argv[optind]);
+		return EX_USAGE;
+	}
+	log_open("udp-replyd", target);
+	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return EX_CONFIG;
+	}
+	if (check) {
+		rc = print_config(cfg);
+		config_free(cfg);
+		return rc;
+	}
+	rc = sockets_open(cfg, &socks);
+	if (rc != 0) {
+		config_free(cfg);
+		return rc;
+	}
+	sockets_check_config(&socks, cfg);
+	return server_run(cfg, &socks);
+}
