@@ -1,12 +1,18 @@
 /* notify.c - readiness, status, reload/stop notices and watchdog pings */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 
 #include "notify.h"
 
 /* sd_notify() is a no-op returning 0 without NOTIFY_SOCKET; failures are not fatal. */
+
+bool notify_enabled(void)
+{
+	return getenv("NOTIFY_SOCKET") != NULL;
+}
 
 void notify_ready(void)
 {

@@ -2,8 +2,11 @@
 #ifndef UDP_REPLYD_NOTIFY_H
 #define UDP_REPLYD_NOTIFY_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
+/* Is systemd listening (NOTIFY_SOCKET)? Without it every notice is a no-op. */
+bool notify_enabled(void);
 void notify_ready(void);
 void notify_reloading(void);
 void notify_stopping(void);

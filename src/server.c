@@ -351,7 +351,9 @@ static int server_setup(struct server *srv)
 		tick.it_interval.tv_sec = 0;
 		tick.it_interval.tv_nsec = (long)(srv->watchdog_usec / 2 * 1000);
 	}
-	tick.it_value = tick.it_interval;
+	/* Nobody to tell: no timer, no wake-ups when idle. */
+	if (notify_enabled())
+		tick.it_value = tick.it_interval;
 	if (timerfd_settime(srv->timerfd, 0, &tick, NULL) < 0)
 		return -1;
 	ev.data.u32 = TAG_SIGNAL;
