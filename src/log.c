@@ -234,8 +234,8 @@ void log_format_datagram(char *buf, size_t size, const struct datagram *dg)
 	}
 	if (dg->len < dg->size)
 		snprintf(trunc, sizeof(trunc), " (truncated to %zu)", dg->len);
-	snprintf(buf, size, "%zu bytes%s from %s%s: \"%s\"%s", dg->size, trunc, remote, local,
-		payload, used < dg->len ? "..." : "");
+	snprintf(buf, size, "%zu byte%s%s from %s%s: \"%s\"%s", dg->size, dg->size == 1 ? "" : "s",
+		trunc, remote, local, payload, used < dg->len ? "..." : "");
 }
 
 void log_datagram(const struct datagram *dg)
