@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
+#include "log.h"
 #include "netaddr.h"
 
 struct loader {
@@ -21,6 +23,8 @@ static int fail(const struct loader *ld, int line, const char *fmt, ...)
 	size_t n;
 	va_list ap;
 
+	if (ld->errlen == 0)
+		return -1;
 	snprintf(ld->err, ld->errlen, "%s:%d: ", ld->path, line);
 	n = strlen(ld->err);
 	va_start(ap, fmt);
@@ -103,8 +107,13 @@ static int apply_setting(const struct loader *ld, const config_setting_t *s, str
 	if (!strcmp(name, "address")) {
 		if (get_string(ld, s, &str))
 			return -1;
-		if (!netaddr_is_literal(str) && !netaddr_valid_hostname(str))
-			return fail(ld, line, "address: \"%s\": not an IP address or host name", str);
+		if (!netaddr_is_literal(str) && !netaddr_valid_hostname(str)) {
+			char shown[256];
+
+			log_escape(shown, sizeof(shown), (const unsigned char *)str, strlen(str));
+			return fail(ld, line, "address: \"%s\": not an IP address or host name",
+				shown);
+		}
 		cfg->address_line = line;
 		return set_string(&cfg->address, str) ? fail(ld, line, "%s", strerror(errno)) : 0;
 	}
@@ -159,6 +168,7 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	struct loader ld = { .path = path, .err = err, .errlen = errlen };
 	struct config *cfg = NULL;
 	config_setting_t *root;
+	struct stat st = { 0 };
 	config_t cf;
 	FILE *fp;
 	int i, rc = -1;
@@ -166,6 +176,13 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	fp = fopen(path, "re");
 	if (!fp)
 		return fail(&ld, 0, "cannot open: %s", strerror(errno));
+	/* libconfig's scanner exits the process on a directory. */
+	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
+		fail(&ld, 0, "cannot open: %s", S_ISDIR(st.st_mode) ? strerror(EISDIR) :
+			"not a regular file");
+		fclose(fp);
+		return -1;
+	}
 	config_init(&cf);
 	if (!config_read(&cf, fp)) {
 		ld.path = config_error_file(&cf) ? config_error_file(&cf) : path;

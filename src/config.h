@@ -37,7 +37,7 @@ struct config {
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
 void config_free(struct config *cfg);
 
-/* Do two configs need different sockets? */
+/* Do two configs bind the same address and port (so the same sockets)? */
 int config_same_endpoint(const struct config *a, const struct config *b);
 
 #endif

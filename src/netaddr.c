@@ -140,23 +140,31 @@ bool netaddr_is_literal(const char *text)
 
 bool netaddr_valid_hostname(const char *text)
 {
-	size_t label = 0, total = strlen(text);
+	size_t label = 0, total = strlen(text), digits = 0;
 	const char *p;
 
+	/* A trailing dot (the root) does not count against the 253. */
+	if (total > 0 && text[total - 1] == '.')
+		total--;
 	if (total == 0 || total > 253 || text[0] == '.')
 		return false;
-	for (p = text; *p; p++) {
+	for (p = text; p < text + total; p++) {
 		if (*p == '.') {
 			if (label == 0 || p[-1] == '-')
 				return false;
-			label = 0;
+			label = digits = 0;
 		} else if (isalnum((unsigned char)*p) || *p == '_' ||
 			   (*p == '-' && label > 0)) {
 			if (++label > 63)
 				return false;
+			digits += isdigit((unsigned char)*p) != 0;
 		} else {
 			return false;
 		}
 	}
-	return label == 0 || p[-1] != '-';
+	/*
+	 * The last label is not all digits: getaddrinfo() would read "127.1"
+	 * as an address, and no top-level domain is numeric.
+	 */
+	return label > 0 && p[-1] != '-' && digits < label;
 }
