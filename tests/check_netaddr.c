@@ -375,6 +375,11 @@ static const struct name_case name_cases[] = {
 	{ "a/b", false, false },
 	{ "a\tb", false, false },
 	{ "h\xc3\xa9.example", false, false },
+	/* getaddrinfo() would take these for IPv4 addresses: no numeric last label. */
+	{ "127.1", false, false },
+	{ "10", false, false },
+	{ "host.123", false, false },
+	{ "123.host", false, true },
 };
 /* clang-format on */
 
