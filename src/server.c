@@ -271,7 +271,15 @@ static void server_reload(struct server *srv)
 	if (srv->socks.activated) {
 		sockets_check_config(&srv->socks, cfg);
 	} else if (!config_same_endpoint(cfg, prev)) {
-		if (sockets_bind(cfg, &fresh) != 0) {
+		/*
+		 * Bind before closing, also when the new address overlaps the
+		 * old one on the same port (127.0.0.1 -> 0.0.0.0): the old
+		 * sockets share their port with ours for the moment of the
+		 * handover, and with no one else's.
+		 */
+		sockets_set_reuseport(&srv->socks, true);
+		if (sockets_bind(cfg, &fresh, true) != 0) {
+			sockets_set_reuseport(&srv->socks, false);
 			reload_failed("cannot bind the new address");
 			free(buffers);
 			config_free(cfg);
@@ -284,12 +292,14 @@ static void server_reload(struct server *srv)
 			sockets_close(&fresh);
 			srv->socks = old;
 			sockets_index(srv);
+			sockets_set_reuseport(&srv->socks, false);
 			reload_failed("cannot watch the new sockets");
 			free(buffers);
 			config_free(cfg);
 			goto out;
 		}
 		sockets_retire(srv, &old, prev, prev_buffers);
+		sockets_set_reuseport(&srv->socks, false);
 	}
 	srv->cfg = cfg;
 	srv->buffers = buffers;

@@ -82,7 +82,7 @@ int sockets_open(const struct config *cfg, struct sockets *socks)
 	}
 	if (n > 0)
 		return sockets_activated(n, socks);
-	return sockets_bind(cfg, socks);
+	return sockets_bind(cfg, socks, false);
 }
 
 static bool same_sockaddr(const struct addrinfo *a, const struct addrinfo *b)
@@ -91,10 +91,10 @@ static bool same_sockaddr(const struct addrinfo *a, const struct addrinfo *b)
 }
 
 /* Bind one resolved address; returns the fd or a negative sysexits.h code. */
-static int bind_one(const struct config *cfg, const struct addrinfo *ai)
+static int bind_one(const struct config *cfg, const struct addrinfo *ai, bool reuseport)
 {
 	char where[NETADDR_STRLEN];
-	int fd, v6only = strcmp(cfg->address, "::") != 0, code;
+	int fd, v6only = strcmp(cfg->address, "::") != 0, on = reuseport, code;
 
 	netaddr_format(ai->ai_addr, where, sizeof(where));
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -105,6 +105,11 @@ static int bind_one(const struct config *cfg, const struct addrinfo *ai)
 	if (ai->ai_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0) {
 		log_err("IPV6_V6ONLY on %s", where);
+		code = EX_OSERR;
+		goto fail;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0) {
+		log_err("SO_REUSEPORT on %s", where);
 		code = EX_OSERR;
 		goto fail;
 	}
@@ -124,24 +129,36 @@ fail:
 	return -code;
 }
 
-int sockets_bind(const struct config *cfg, struct sockets *socks)
+int sockets_resolve(const struct config *cfg, struct addrinfo **res, char *err, size_t errlen)
 {
 	struct addrinfo hints = {
 		.ai_flags = AI_PASSIVE | AI_NUMERICSERV,
 		.ai_family = AF_UNSPEC,
 		.ai_socktype = SOCK_DGRAM,
 	};
-	struct addrinfo *res, *ai, *prev;
 	char port[8];
-	int rc, fd;
+	int rc;
+
+	snprintf(port, sizeof(port), "%u", cfg->port);
+	rc = getaddrinfo(cfg->address, port, &hints, res);
+	if (rc == 0)
+		return 0;
+	snprintf(err, errlen, "%s:%d: address \"%s\": cannot resolve: %s", cfg->path,
+		cfg->address_line, cfg->address,
+		rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	return -1;
+}
+
+int sockets_bind(const struct config *cfg, struct sockets *socks, bool reuseport)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct addrinfo *res, *ai, *prev;
+	int fd;
 
 	socks->n = 0;
 	socks->activated = false;
-	snprintf(port, sizeof(port), "%u", cfg->port);
-	rc = getaddrinfo(cfg->address, port, &hints, &res);
-	if (rc) {
-		log_errx("%s:%d: address \"%s\": cannot resolve: %s", cfg->path, cfg->address_line,
-			cfg->address, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+	if (sockets_resolve(cfg, &res, err, sizeof(err)) < 0) {
+		log_errx("%s", err);
 		return EX_CONFIG;
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
@@ -149,7 +166,7 @@ int sockets_bind(const struct config *cfg, struct sockets *socks)
 			;
 		if (prev != ai || socks->n == SOCKETS_MAX)
 			continue; /* resolved twice: bound already */
-		fd = bind_one(cfg, ai);
+		fd = bind_one(cfg, ai, reuseport);
 		if (fd < 0) {
 			sockets_close(socks);
 			freeaddrinfo(res);
@@ -218,6 +235,16 @@ void sockets_describe(const struct sockets *socks, char *buf, size_t len)
 			netaddr_format((struct sockaddr *)&ss, one, sizeof(one));
 		used += (size_t)snprintf(buf + used, len - used, "%s%s", i ? ", " : "", one);
 	}
+}
+
+void sockets_set_reuseport(const struct sockets *socks, bool on)
+{
+	int value = on;
+	size_t i;
+
+	for (i = 0; i < socks->n; i++)
+		if (setsockopt(socks->fd[i], SOL_SOCKET, SO_REUSEPORT, &value, sizeof(value)) < 0)
+			log_warn("SO_REUSEPORT");
 }
 
 void sockets_close(struct sockets *socks)

@@ -96,6 +96,15 @@ int main(int argc, char *argv[])
 		return EX_CONFIG;
 	}
 	if (check) {
+		struct addrinfo *res;
+
+		/* Like nginx -t: a name that does not resolve fails the check. */
+		if (sockets_resolve(cfg, &res, err, sizeof(err)) < 0) {
+			fprintf(stderr, "%s\n", err);
+			config_free(cfg);
+			return EX_CONFIG;
+		}
+		freeaddrinfo(res);
 		rc = print_config(cfg);
 		config_free(cfg);
 		return rc;

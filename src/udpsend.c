@@ -186,9 +186,11 @@ static int bind_source(const struct options *opt, int fd, int family)
 	char host[NETADDR_STRLEN + 8];
 	struct addrinfo *res;
 	const char *port;
+	uint16_t portnum;
 	int rc;
 
-	if (netaddr_split(opt->source, host, sizeof(host), &port) < 0) {
+	if (netaddr_split(opt->source, host, sizeof(host), &port) < 0 ||
+	    (port && netaddr_parse_port(port, true, &portnum) < 0)) {
 		complain("--source: \"%s\": use ADDR, ADDR:PORT or [ADDR]:PORT", opt->source);
 		return EXIT_USAGE;
 	}
@@ -269,6 +271,15 @@ static int read_stdin(struct message *msg)
 	return EXIT_USAGE;
 }
 
+/* One line for a bad option; optopt names a short one, else it is in arg. */
+static void bad_option(const char *what, const char *arg)
+{
+	if (optopt)
+		fprintf(stderr, "udpsend: option -%c %s; see udpsend --help\n", optopt, what);
+	else
+		fprintf(stderr, "udpsend: option %s %s; see udpsend --help\n", arg, what);
+}
+
 static int parse_options(int argc, char *argv[], struct options *opt)
 {
 	static const struct option longopts[] = {
@@ -285,7 +296,8 @@ static int parse_options(int argc, char *argv[], struct options *opt)
 	char *end;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "t:r:46s:nxqhV", longopts, NULL)) != -1) {
+	opterr = 0; /* one line of our own instead */
+	while ((c = getopt_long(argc, argv, ":t:r:46s:nxqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			errno = 0;
@@ -329,7 +341,7 @@ static int parse_options(int argc, char *argv[], struct options *opt)
 			puts("udpsend " PACKAGE_VERSION);
 			exit(EXIT_REPLY);
 		default:
-			usage(stderr);
+			bad_option(c == ':' ? "needs an argument" : "is unknown", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}

@@ -1,0 +1,172 @@
+#!/bin/sh
+# --check-config, config errors (one FILE:LINE line, exit 78), option errors
+# (64), and the other start-up exit codes (69 cannot bind).
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
+
+shipped=$top_srcdir/etc/udp-replyd.conf
+
+note "--check-config on the shipped config prints the defaults"
+"$UDP_REPLYD" --check-config -c "$shipped" >"$T/stdout" 2>"$T/stderr" ||
+	fail "--check-config $shipped: exit $?: $(cat "$T/stderr")"
+cat >"$T/expected" <<EOT
+$shipped: OK
+address "127.0.0.1"
+port 20001
+buffer_size 1024
+reply "Hello UDP Client"
+EOT
+cmp "$T/stdout" "$T/expected" || fail "--check-config printed: $(cat "$T/stdout")"
+[ ! -s "$T/stderr" ] || fail "--check-config wrote to stderr: $(cat "$T/stderr")"
+"$UDP_REPLYD" -t -c "$shipped" >"$T/stdout2" || fail "-t: exit $?"
+cmp -s "$T/stdout" "$T/stdout2" || fail "-t and --check-config differ"
+
+note "an empty config is all defaults"
+: >"$T/empty.conf"
+"$UDP_REPLYD" --check-config -c "$T/empty.conf" >"$T/stdout" || fail "empty config: exit $?"
+sed "1s|.*|$T/empty.conf: OK|" "$T/expected" >"$T/expected.empty"
+cmp -s "$T/stdout" "$T/expected.empty" || fail "empty config printed: $(cat "$T/stdout")"
+
+note "every setting, the reply escaped"
+cat >"$T/all.conf" <<'EOT'
+# comment
+address = "::1";
+port = 65535;
+buffer_size = 1;
+reply = "tab\there \"quoted\" back\\slash nl\n bell\x07 \xc3\xa9";
+EOT
+"$UDP_REPLYD" --check-config -c "$T/all.conf" >"$T/stdout" || fail "all.conf: exit $?"
+printf '%s: OK\naddress "::1"\nport 65535\nbuffer_size 1\nreply "%s"\n' "$T/all.conf" \
+	'tab\there \"quoted\" back\\slash nl\n bell\x07 é' >"$T/expected"
+cmp -s "$T/stdout" "$T/expected" || fail "all.conf printed: $(cat "$T/stdout")"
+write_conf "$T/names.conf" address=localhost port=1 buffer_size=65535 reply=""
+"$UDP_REPLYD" --check-config -c "$T/names.conf" >"$T/stdout" || fail "names.conf: exit $?"
+printf '%s: OK\naddress "localhost"\nport 1\nbuffer_size 65535\nreply ""\n' "$T/names.conf" >"$T/expected"
+cmp -s "$T/stdout" "$T/expected" || fail "names.conf printed: $(cat "$T/stdout")"
+
+# bad NAME EXPECTED-LINE-WITHOUT-FILE < config text: exit 78 and exactly one
+# line on stderr, "FILE:LINE: what", both with --check-config and without.
+bad() {
+	cat >"$T/$1.conf"
+	for mode in --check-config --log-target=console; do
+		rc=0
+		"$UDP_REPLYD" $mode -c "$T/$1.conf" >"$T/stdout" 2>"$T/stderr" || rc=$?
+		[ "$rc" = 78 ] || fail "$1 ($mode): exit $rc, wanted 78"
+		[ ! -s "$T/stdout" ] || fail "$1 ($mode): wrote to stdout: $(cat "$T/stdout")"
+		[ "$(wc -l <"$T/stderr")" = 1 ] || fail "$1 ($mode): wanted one line: $(cat "$T/stderr")"
+		case $2 in
+		*'*')	# only the start is known
+			case $(cat "$T/stderr") in
+			"$T/$1.conf:${2%\*}"*) ;;
+			*) fail "$1 ($mode): '$(cat "$T/stderr")', wanted '$T/$1.conf:$2'" ;;
+			esac ;;
+		*)	assert_eq "$(cat "$T/stderr")" "$T/$1.conf:$2" "$1 ($mode)" ;;
+		esac
+	done
+}
+
+note "bad configs: exit 78, one FILE:LINE line"
+bad port-range '2: port: must be an integer from 1 to 65535, not 70000' <<'EOT'
+address = "127.0.0.1";
+port = 70000;
+EOT
+bad port-zero '1: port: must be an integer from 1 to 65535, not 0' <<'EOT'
+port = 0;
+EOT
+bad port-string '2: port: must be an integer, not a string' <<'EOT'
+
+port = "20001";
+EOT
+bad port-negative '1: port: must be an integer from 1 to 65535, not -1' <<'EOT'
+port = -1;
+EOT
+bad buffer-zero '3: buffer_size: *' <<'EOT'
+# the buffer
+#
+buffer_size = 0;
+EOT
+bad buffer-big '1: buffer_size: *' <<'EOT'
+buffer_size = 65536;
+EOT
+bad buffer-float '1: buffer_size: *' <<'EOT'
+buffer_size = 10.5;
+EOT
+bad typo '4: unknown setting "prot"' <<'EOT'
+address = "127.0.0.1";
+reply = "x";
+buffer_size = 10;
+prot = 20001;
+EOT
+bad syntax '3: syntax error' <<'EOT'
+address = "127.0.0.1";
+port = 20001;
+reply = ;
+EOT
+bad address '1: address: "not an address!": not an IP address or host name' <<'EOT'
+address = "not an address!";
+EOT
+bad address-int '1: address: *' <<'EOT'
+address = 127;
+EOT
+bad reply-int '2: reply: *' <<'EOT'
+port = 20001;
+reply = 42;
+EOT
+bad group '1: *' <<'EOT'
+server = { port = 1; };
+EOT
+{ printf 'reply = "'; head -c 65508 /dev/zero | tr '\0' r; printf '";\n'; } >"$T/long.txt"
+bad reply-long '1: reply: *' <"$T/long.txt"
+
+note "a missing config file: FILE:0"
+rc=0
+"$UDP_REPLYD" --check-config -c "$T/missing.conf" 2>"$T/stderr" || rc=$?
+assert_eq "$rc" 78 "missing file exit"
+assert_eq "$(cat "$T/stderr")" "$T/missing.conf:0: cannot open: No such file or directory"
+rc=0
+"$UDP_REPLYD" -c "$T/missing.conf" --log-target=console 2>"$T/stderr" || rc=$?
+assert_eq "$rc" 78 "missing file exit (daemon)"
+
+note "option errors: exit 64"
+for args in --bogus -Z --log-target=syslog "-c" "--check-config extra"; do
+	rc=0
+	# shellcheck disable=SC2086 # split on purpose
+	"$UDP_REPLYD" $args >"$T/stdout" 2>"$T/stderr" || rc=$?
+	[ "$rc" = 64 ] || fail "udp-replyd $args: exit $rc, wanted 64"
+	[ -s "$T/stderr" ] || fail "udp-replyd $args: nothing on stderr"
+done
+"$UDP_REPLYD" --version >"$T/stdout" || fail "--version: exit $?"
+assert_eq "$(cat "$T/stdout")" "udp-replyd 1.0.0" "--version"
+"$UDP_REPLYD" -V >"$T/stdout" || fail "-V: exit $?"
+assert_eq "$(cat "$T/stdout")" "udp-replyd 1.0.0" "-V"
+"$UDP_REPLYD" --help >"$T/stdout" || fail "--help: exit $?"
+for opt in --config --check-config --log-target --help --version; do
+	grep -q -e "$opt" "$T/stdout" || fail "--help does not mention $opt"
+done
+
+note "an address that does not resolve: exit 78"
+free_port P
+if ! getent hosts no-such-host.invalid >/dev/null; then
+	write_conf "$T/unresolvable.conf" address=no-such-host.invalid port="$P"
+	rc=0
+	"$UDP_REPLYD" -c "$T/unresolvable.conf" --log-target=console 2>"$T/stderr" || rc=$?
+	assert_eq "$rc" 78 "unresolvable address exit"
+	grep -q -F "$T/unresolvable.conf:1: address \"no-such-host.invalid\"" "$T/stderr" ||
+		fail "unresolvable address: $(cat "$T/stderr")"
+fi
+
+note "cannot bind: exit 69"
+write_conf "$T/busy.conf" address=127.0.0.1 port="$P"
+start_daemon "$T/busy.conf"
+rc=0
+"$UDP_REPLYD" -c "$T/busy.conf" --log-target=console 2>"$T/stderr" || rc=$?
+assert_eq "$rc" 69 "address in use exit"
+grep -q -F "127.0.0.1:$P" "$T/stderr" || fail "address in use: $(cat "$T/stderr")"
+stop_daemon TERM || fail "SIGTERM: exit $DAEMON_RC, wanted 0"
+# 192.0.2.0/24 is TEST-NET-1: not an address of this host (unless it is).
+if ! ip -o addr show 2>/dev/null | grep -q ' 192\.0\.2\.123/'; then
+	write_conf "$T/notlocal.conf" address=192.0.2.123 port="$P"
+	rc=0
+	"$UDP_REPLYD" -c "$T/notlocal.conf" --log-target=console 2>"$T/stderr" || rc=$?
+	assert_eq "$rc" 69 "address not local exit"
+fi

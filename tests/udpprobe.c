@@ -1,0 +1,693 @@
+/*
+ * udpprobe.c - a test helper for the integration tests (libc only)
+ *
+ *   udpprobe freeport
+ *   udpprobe ask [-t SECONDS] [-s SRCADDR[:PORT]] HOST PORT [MESSAGE | -x HEX]
+ *   udpprobe notify [-t SECONDS] SOCKETPATH
+ *   udpprobe burst [-t SECONDS] HOST PORT COUNT [SIZE]
+ *   udpprobe connect [-t SECONDS] HOST PORT
+ *
+ * Exit codes: 0 success, 1 no reply / timeout, 2 usage, 3 system error.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#define EXIT_TIMEOUT 1
+#define EXIT_USAGE 2
+#define EXIT_SYSERR 3
+
+#define DATAGRAM_MAX 65536
+#define BURST_COUNT_MAX 1000000UL
+#define BURST_WINDOW 64
+#define BURST_SECONDS_MAX 60.0
+#define NOTIFY_SECONDS_DEFAULT 120.0
+
+static const char *progname = "udpprobe";
+
+static void usage(void) __attribute__((noreturn));
+static void die_errno(const char *what) __attribute__((noreturn));
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: %s freeport\n"
+		"       %s ask [-t SECONDS] [-s SRCADDR[:PORT]] HOST PORT [MESSAGE | -x HEX]\n"
+		"       %s notify [-t SECONDS] SOCKETPATH\n"
+		"       %s burst [-t SECONDS] HOST PORT COUNT [SIZE]\n"
+		"       %s connect [-t SECONDS] HOST PORT\n",
+		progname, progname, progname, progname, progname);
+	exit(EXIT_USAGE);
+}
+
+static void die_errno(const char *what)
+{
+	fprintf(stderr, "%s: %s: %s\n", progname, what, strerror(errno));
+	exit(EXIT_SYSERR);
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) < 0)
+		die_errno("clock_gettime");
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Milliseconds from now until deadline, for poll(); never negative. */
+static int ms_until(double deadline)
+{
+	double left = deadline - now();
+
+	if (left <= 0)
+		return 0;
+	if (left > 3600)
+		return 3600 * 1000;
+	return (int)(left * 1000.0) + 1;
+}
+
+static double parse_seconds(const char *text)
+{
+	char *end;
+	double d;
+
+	errno = 0;
+	d = strtod(text, &end);
+	if (errno || end == text || *end || !(d > 0) || d > 3600) {
+		fprintf(stderr, "%s: bad number of seconds: %s\n", progname, text);
+		exit(EXIT_USAGE);
+	}
+	return d;
+}
+
+static unsigned long parse_ulong(const char *text, unsigned long max, const char *what)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(text, &end, 10);
+	if (errno || end == text || *end || text[0] == '-' || v > max) {
+		fprintf(stderr, "%s: bad %s: %s\n", progname, what, text);
+		exit(EXIT_USAGE);
+	}
+	return v;
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* "48 65 6c 6c 6f", "48656c6c6f" or "48:65:6c" into buf; returns the length. */
+static size_t parse_hex(const char *text, unsigned char *buf, size_t size)
+{
+	size_t n = 0;
+	int hi = -1;
+
+	for (; *text; text++) {
+		int v;
+
+		if (*text == ' ' || *text == ':' || *text == '\t' || *text == '\n')
+			continue;
+		v = hexval((unsigned char)*text);
+		if (v < 0 || (hi < 0 && n == size))
+			goto bad;
+		if (hi < 0) {
+			hi = v;
+		} else {
+			buf[n++] = (unsigned char)(hi << 4 | v);
+			hi = -1;
+		}
+	}
+	if (hi >= 0)
+		goto bad;
+	return n;
+bad:
+	fprintf(stderr, "%s: bad hex payload\n", progname);
+	exit(EXIT_USAGE);
+}
+
+/* Resolve HOST PORT into a datagram address (first result). */
+static void resolve(const char *host, const char *port, int family, int passive,
+		    struct sockaddr_storage *ss, socklen_t *sslen)
+{
+	struct addrinfo hints, *res;
+	int rc;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = family;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	rc = getaddrinfo(host, port, &hints, &res);
+	if (rc) {
+		fprintf(stderr, "%s: %s port %s: %s\n", progname, host ? host : "*", port,
+			gai_strerror(rc));
+		exit(EXIT_SYSERR);
+	}
+	memcpy(ss, res->ai_addr, res->ai_addrlen);
+	*sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+}
+
+static void format_addr(const struct sockaddr_storage *ss, char *host, size_t hostlen,
+			unsigned *port)
+{
+	const void *addr;
+
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
+
+		addr = &sin6->sin6_addr;
+		*port = ntohs(sin6->sin6_port);
+	} else {
+		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
+
+		addr = &sin->sin_addr;
+		*port = ntohs(sin->sin_port);
+	}
+	if (!inet_ntop(ss->ss_family, addr, host, (socklen_t)hostlen))
+		snprintf(host, hostlen, "?");
+}
+
+static void write_all(int fd, const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("write");
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* ---- freeport ---- */
+
+/*
+ * Can we bind port on the IPv6 wildcard with V6ONLY=0 (which collides with
+ * any IPv4 or IPv6 use of the port), or, without IPv6, on 0.0.0.0?  Checks
+ * UDP and TCP so that a test may also use the port for a stream socket.
+ * Returns the port bound (useful with port 0), or 0 when it is taken.
+ */
+static unsigned try_port(unsigned port, int type)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, off = 0;
+	unsigned got = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	fd = socket(AF_INET6, type | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		if (setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off)) < 0)
+			die_errno("setsockopt IPV6_V6ONLY");
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_addr = in6addr_any;
+		sin6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*sin6);
+	} else if (errno == EAFNOSUPPORT) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		fd = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			die_errno("socket");
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = htonl(INADDR_ANY);
+		sin->sin_port = htons((uint16_t)port);
+		len = sizeof(*sin);
+	} else {
+		die_errno("socket");
+	}
+	if (bind(fd, (struct sockaddr *)&ss, len) == 0) {
+		len = sizeof(ss);
+		if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+			die_errno("getsockname");
+		got = ntohs(ss.ss_family == AF_INET6 ?
+			    ((struct sockaddr_in6 *)&ss)->sin6_port :
+			    ((struct sockaddr_in *)&ss)->sin_port);
+	} else if (errno != EADDRINUSE && errno != EACCES) {
+		die_errno("bind");
+	}
+	close(fd);
+	return got;
+}
+
+static int cmd_freeport(int argc, char **argv)
+{
+	unsigned low = 32768, high = 60999, lo, hi;
+	FILE *f;
+	int i;
+
+	(void)argv;
+	if (argc != 1)
+		usage();
+	f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+	if (f) {
+		if (fscanf(f, "%u %u", &low, &high) != 2) {
+			low = 32768;
+			high = 60999;
+		}
+		fclose(f);
+	}
+	/*
+	 * Prefer ports below the ephemeral range: a client socket elsewhere
+	 * (another test running in parallel) can never be given them by the
+	 * kernel between our check and the daemon's bind.
+	 */
+	if (low > 11024) {
+		lo = 10000;
+		hi = low - 1;
+	} else {
+		lo = high < 65535 ? high + 1 : 1024;
+		hi = high < 65535 ? 65535 : 65535;
+	}
+	srand((unsigned)getpid() ^ (unsigned)(now() * 1e6));
+	for (i = 0; i < 200; i++) {
+		unsigned port = lo + (unsigned)rand() % (hi - lo + 1);
+
+		if (try_port(port, SOCK_DGRAM) && try_port(port, SOCK_STREAM)) {
+			printf("%u\n", port);
+			return 0;
+		}
+	}
+	/* Fall back on the kernel's choice. */
+	for (i = 0; i < 20; i++) {
+		unsigned port = try_port(0, SOCK_DGRAM);
+
+		if (port && try_port(port, SOCK_STREAM)) {
+			printf("%u\n", port);
+			return 0;
+		}
+	}
+	fprintf(stderr, "%s: no free port found\n", progname);
+	return EXIT_SYSERR;
+}
+
+/* ---- ask ---- */
+
+/* "ADDR", "ADDR:PORT", "[V6]", "[V6]:PORT"; a bare IPv6 literal has no port. */
+static void split_source(char *text, char **host, char **port)
+{
+	char *colon;
+
+	*port = NULL;
+	if (text[0] == '[') {
+		char *end = strchr(text, ']');
+
+		if (!end || (end[1] && end[1] != ':'))
+			usage();
+		*end = '\0';
+		*host = text + 1;
+		if (end[1] == ':')
+			*port = end + 2;
+		return;
+	}
+	*host = text;
+	colon = strchr(text, ':');
+	if (colon && !strchr(colon + 1, ':')) {
+		*colon = '\0';
+		*port = colon + 1;
+	}
+}
+
+static int cmd_ask(int argc, char **argv)
+{
+	static unsigned char msg[DATAGRAM_MAX], reply[DATAGRAM_MAX];
+	double timeout = 2.0, deadline;
+	char *source = NULL, *hex = NULL;
+	const char *host, *port;
+	struct sockaddr_storage dst, src, from;
+	socklen_t dstlen, srclen, fromlen;
+	size_t msglen = 0;
+	char fromhost[INET6_ADDRSTRLEN];
+	unsigned fromport;
+	ssize_t n;
+	int fd, opt;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+t:s:x:")) != -1) {
+		switch (opt) {
+		case 't':
+			timeout = parse_seconds(optarg);
+			break;
+		case 's':
+			source = optarg;
+			break;
+		case 'x':
+			hex = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	/* -x may also follow HOST PORT, as in "ask HOST PORT -x 00ff". */
+	if (argc == 4 && strcmp(argv[2], "-x") == 0 && !hex) {
+		hex = argv[3];
+		argc = 2;
+	}
+	if (argc < 2 || argc > 3 || (argc == 3 && hex))
+		usage();
+	host = argv[0];
+	port = argv[1];
+	if (hex) {
+		msglen = parse_hex(hex, msg, sizeof(msg));
+	} else if (argc == 3) {
+		msglen = strlen(argv[2]);
+		if (msglen > sizeof(msg))
+			usage();
+		memcpy(msg, argv[2], msglen);
+	}
+
+	resolve(host, port, AF_UNSPEC, 0, &dst, &dstlen);
+	fd = socket(dst.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die_errno("socket");
+	if (source) {
+		char *shost, *sport;
+
+		split_source(source, &shost, &sport);
+		resolve(shost, sport ? sport : "0", dst.ss_family, 0, &src, &srclen);
+		if (bind(fd, (struct sockaddr *)&src, srclen) < 0)
+			die_errno("bind source");
+	}
+	if (sendto(fd, msg, msglen, 0, (struct sockaddr *)&dst, dstlen) < 0)
+		die_errno("sendto");
+
+	memset(&from, 0, sizeof(from));
+	deadline = now() + timeout;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int rc = poll(&pfd, 1, ms_until(deadline));
+
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("poll");
+		}
+		if (rc == 0) {
+			fprintf(stderr, "%s: no reply within %g s\n", progname, timeout);
+			return EXIT_TIMEOUT;
+		}
+		fromlen = sizeof(from);
+		n = recvfrom(fd, reply, sizeof(reply), MSG_TRUNC, (struct sockaddr *)&from,
+			     &fromlen);
+		if (n < 0) {
+			/* An ICMP error queued for an earlier datagram: keep waiting. */
+			if (errno == EINTR || errno == ECONNREFUSED || errno == EAGAIN)
+				continue;
+			die_errno("recvfrom");
+		}
+		break;
+	}
+	close(fd);
+	format_addr(&from, fromhost, sizeof(fromhost), &fromport);
+	printf("from %s %u %zd\n", fromhost, fromport, n);
+	fflush(stdout);
+	write_all(STDOUT_FILENO, reply, (size_t)n < sizeof(reply) ? (size_t)n : sizeof(reply));
+	return 0;
+}
+
+/* ---- notify ---- */
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int cmd_notify(int argc, char **argv)
+{
+	static char buf[DATAGRAM_MAX + 1];
+	struct sockaddr_un sun;
+	struct sigaction sa;
+	double timeout = NOTIFY_SECONDS_DEFAULT, deadline;
+	const char *path;
+	int fd, opt;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+t:")) != -1) {
+		if (opt != 't')
+			usage();
+		timeout = parse_seconds(optarg);
+	}
+	if (argc - optind != 1)
+		usage();
+	path = argv[optind];
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path)) {
+		fprintf(stderr, "%s: socket path too long: %s\n", progname, path);
+		return EXIT_USAGE;
+	}
+	memcpy(sun.sun_path, path, strlen(path));
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+		die_errno("sigaction");
+
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die_errno("socket");
+	if (unlink(path) < 0 && errno != ENOENT)
+		die_errno("unlink");
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		die_errno("bind");
+
+	deadline = now() + timeout;
+	while (!stop_requested) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		char *line, *save = NULL;
+		ssize_t n;
+		int rc;
+
+		rc = poll(&pfd, 1, ms_until(deadline));
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("poll");
+		}
+		if (rc == 0)
+			break;
+		n = recv(fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			die_errno("recv");
+		}
+		buf[n] = '\0';
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+			printf("%s\n", line);
+		if (fflush(stdout) == EOF)
+			die_errno("stdout");
+	}
+	close(fd);
+	unlink(path);
+	return 0;
+}
+
+/* ---- burst ---- */
+
+static int connect_to(const char *host, const char *port, int type)
+{
+	struct sockaddr_storage dst;
+	socklen_t dstlen;
+	int fd;
+
+	resolve(host, port, AF_UNSPEC, 0, &dst, &dstlen);
+	fd = socket(dst.ss_family, type | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die_errno("socket");
+	if (connect(fd, (struct sockaddr *)&dst, dstlen) < 0)
+		die_errno("connect");
+	return fd;
+}
+
+/* Read every reply waiting on fd; returns how many. */
+static unsigned long drain_replies(int fd, unsigned char *buf, size_t size)
+{
+	unsigned long got = 0;
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, size, MSG_DONTWAIT);
+
+		if (n >= 0) {
+			got++;
+			continue;
+		}
+		if (errno == EINTR || errno == ECONNREFUSED)
+			continue;
+		if (errno == EAGAIN || errno == EWOULDBLOCK)
+			return got;
+		die_errno("recv");
+	}
+}
+
+static int cmd_burst(int argc, char **argv)
+{
+	static unsigned char msg[DATAGRAM_MAX], reply[DATAGRAM_MAX];
+	double limit = BURST_SECONDS_MAX, deadline;
+	unsigned long count, size = 16, sent = 0, replies = 0, lost = 0;
+	int fd, opt, bufsize = 4 << 20;
+	bool finished;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+t:")) != -1) {
+		if (opt != 't')
+			usage();
+		limit = parse_seconds(optarg);
+		if (limit > BURST_SECONDS_MAX)
+			limit = BURST_SECONDS_MAX;
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 3 || argc > 4)
+		usage();
+	count = parse_ulong(argv[2], BURST_COUNT_MAX, "count");
+	if (argc == 4)
+		size = parse_ulong(argv[3], 65507, "size");
+
+	fd = connect_to(argv[0], argv[1], SOCK_DGRAM);
+	/* Best effort: a bigger receive buffer only makes losses rarer. */
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+
+	deadline = now() + limit;
+	while (sent < count && now() < deadline) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int rc;
+
+		/* Keep at most BURST_WINDOW datagrams unanswered. */
+		while (sent < count && sent - replies - lost < BURST_WINDOW) {
+			size_t i;
+
+			for (i = 0; i < size; i++)
+				msg[i] = (unsigned char)('a' + (sent + i) % 26);
+			if (send(fd, msg, size, MSG_DONTWAIT) < 0) {
+				if (errno == EINTR || errno == ENOBUFS || errno == EAGAIN)
+					break;
+				if (errno == ECONNREFUSED)
+					continue;
+				die_errno("send");
+			}
+			sent++;
+		}
+		rc = poll(&pfd, 1, 200);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("poll");
+		}
+		if (rc == 0) {
+			/* Nothing came back in 200 ms: count the window as lost. */
+			lost = sent - replies;
+			continue;
+		}
+		replies += drain_replies(fd, reply, sizeof(reply));
+		if (replies + lost > sent)
+			lost = sent - replies;
+	}
+	finished = sent == count;
+	/* Collect the stragglers, up to a second. */
+	deadline = now() + 1.0;
+	while (replies < sent) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		int rc = poll(&pfd, 1, ms_until(deadline));
+
+		if (rc < 0 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			break;
+		replies += drain_replies(fd, reply, sizeof(reply));
+	}
+	close(fd);
+	printf("sent %lu replies %lu\n", sent, replies);
+	return finished ? 0 : EXIT_TIMEOUT;
+}
+
+/* ---- connect: open a TCP connection and hold it (wakes a stream listener) ---- */
+
+static int cmd_connect(int argc, char **argv)
+{
+	double timeout = 5.0;
+	int fd, opt;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+t:")) != -1) {
+		if (opt != 't')
+			usage();
+		timeout = parse_seconds(optarg);
+	}
+	if (argc - optind != 2)
+		usage();
+	fd = connect_to(argv[optind], argv[optind + 1], SOCK_STREAM);
+	/* Hold the connection until the peer closes it or the time is up. */
+	{
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		double deadline = now() + timeout;
+
+		while (poll(&pfd, 1, ms_until(deadline)) < 0 && errno == EINTR)
+			;
+	}
+	close(fd);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *cmd;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	argc--;
+	argv++;
+	if (strcmp(cmd, "freeport") == 0)
+		return cmd_freeport(argc, argv);
+	if (strcmp(cmd, "ask") == 0)
+		return cmd_ask(argc, argv);
+	if (strcmp(cmd, "notify") == 0)
+		return cmd_notify(argc, argv);
+	if (strcmp(cmd, "burst") == 0)
+		return cmd_burst(argc, argv);
+	if (strcmp(cmd, "connect") == 0)
+		return cmd_connect(argc, argv);
+	usage();
+	return EXIT_USAGE;
+}
