@@ -152,6 +152,19 @@ for _prog in "$UDP_REPLYD" "$UDPSEND" "$UDPPROBE"; do
 	[ -x "$_prog" ] || hard_error "$_prog is not built"
 done
 
+# UDP_REPLYD_VALGRIND=1 (see .ci/run): the daemon and the client run under
+# valgrind, and any error or leak turns into exit 98, which fails the test.
+if [ "${UDP_REPLYD_VALGRIND:-0}" = 1 ]; then
+	for _prog in UDP_REPLYD UDPSEND; do
+		eval "_real=\$$_prog"
+		printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$top_srcdir/tests/valgrind-wrap" "$_real" \
+			>"$T/$_prog.valgrind"
+		chmod +x "$T/$_prog.valgrind"
+		eval "$_prog=\$T/\$_prog.valgrind"
+	done
+	UDP_REPLYD_TEST_WAIT=$((UDP_REPLYD_TEST_WAIT * 3))
+fi
+
 # free_port VAR: a UDP (and TCP) port free on 127.0.0.1 and ::1, reserved
 # against the other tests of this run, into VAR.
 free_port() {
