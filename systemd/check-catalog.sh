@@ -1,0 +1,54 @@
+#!/bin/sh
+# check-catalog.sh - the journal catalog parses, and documents exactly the
+# MESSAGE_IDs that src/log.h defines.
+#
+# Environment (from systemd/Makefile.am): top_srcdir srcdir, absolute.
+set -u
+# shellcheck disable=SC2154 # the variables come from the environment
+: "${top_srcdir:?is set by make check}"
+: "${srcdir:?is set by make check}"
+
+skip() {
+	echo "SKIP: $*"
+	if [ "${UDP_REPLYD_NO_SKIP:-0}" = 1 ]; then
+		echo "FAIL: UDP_REPLYD_NO_SKIP=1 forbids skipping"
+		exit 99
+	fi
+	exit 77
+}
+command -v journalctl >/dev/null 2>&1 || skip "journalctl not found (install systemd)"
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-catalog.XXXXXX") || exit 99
+trap 'rm -rf "$tmp"' EXIT
+rc=0
+fail() { echo "FAIL: $*"; rc=1; }
+
+sed -n 's/^#define MSGID_[A-Z_]* *"\([0-9a-f]\{32\}\)".*/\1/p' \
+	"$top_srcdir/src/log.h" | sort >"$tmp/ids.h"
+sed -n 's/^-- \([0-9a-f]\{32\}\)$/\1/p' "$srcdir/udp-replyd.catalog" |
+	sort >"$tmp/ids.catalog"
+[ -s "$tmp/ids.h" ] || fail "no MSGID_ in src/log.h"
+if cmp -s "$tmp/ids.h" "$tmp/ids.catalog"; then
+	echo "PASS: udp-replyd.catalog has one entry per MSGID_ in src/log.h ($(wc -l <"$tmp/ids.h"))"
+else
+	fail "udp-replyd.catalog and src/log.h differ (< log.h, > catalog):"
+	diff "$tmp/ids.h" "$tmp/ids.catalog"
+fi
+
+# Build a catalog database as journalctl does on a real system, and read
+# every entry back from it.
+mkdir -p "$tmp/root/usr/lib/systemd/catalog"
+cp "$srcdir/udp-replyd.catalog" "$tmp/root/usr/lib/systemd/catalog/"
+if ! out=$(journalctl --root="$tmp/root" --update-catalog 2>&1) || [ -n "$out" ]; then
+	fail "journalctl --update-catalog"
+	printf '%s\n' "$out"
+fi
+journalctl --root="$tmp/root" --list-catalog >"$tmp/list" 2>&1 || fail "journalctl --list-catalog"
+while read -r id; do
+	if grep -q "^$id udp-replyd: " "$tmp/list"; then
+		echo "PASS: catalog entry $id: $(sed -n "s/^$id udp-replyd: //p" "$tmp/list")"
+	else
+		fail "catalog entry $id not in journalctl --list-catalog"
+	fi
+done <"$tmp/ids.h"
+exit $rc
