@@ -34,6 +34,7 @@
 
 #include "config.h"
 #include "netaddr.h"
+#include "sockets.h"
 
 #define GENERATOR_NAME "udp-replyd-generator"
 #define DROPIN_DIR "udp-replyd.socket.d"
@@ -102,28 +103,14 @@ static void listen_add(struct listen_list *l, const struct sockaddr *sa)
  */
 static int listen_resolve(const struct config *cfg, struct listen_list *l)
 {
-	struct addrinfo hints = {
-		.ai_socktype = SOCK_DGRAM,
-		.ai_flags = AI_NUMERICSERV,
-	};
+	char err[CONFIG_ERROR_MAX];
 	struct addrinfo *res, *ai;
-	char port[8];
-	int r;
 
 	memset(l, 0, sizeof(*l));
-	if (netaddr_is_literal(cfg->address))
-		hints.ai_flags |= AI_NUMERICHOST;
 	l->dual_stack = strcmp(cfg->address, "::") == 0;
-	snprintf(port, sizeof(port), "%u", (unsigned)cfg->port);
-
-	r = getaddrinfo(cfg->address, port, &hints, &res);
-	if (r != 0) {
-		gen_log(LOG_ERR,
-			"%s:%d: address \"%s\" does not resolve: %s; "
-			"not writing the " DROPIN_DIR " drop-in, "
-			"the socket keeps the address of its unit file",
-			cfg->path, cfg->address_line, cfg->address,
-			r == EAI_SYSTEM ? strerror(errno) : gai_strerror(r));
+	if (sockets_resolve(cfg, &res, err, sizeof(err)) < 0) {
+		gen_log(LOG_ERR, "%s; not writing the " DROPIN_DIR " drop-in, "
+			"the socket keeps the address of its unit file", err);
 		return -1;
 	}
 	for (ai = res; ai; ai = ai->ai_next)
