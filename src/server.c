@@ -350,6 +350,9 @@ static int server_setup(struct server *srv)
 	sigaddset(&mask, SIGINT);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -1;
+	/* A closed log pipe is an error to ignore, not a reason to die. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return -1;
 	srv->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	srv->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
