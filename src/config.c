@@ -1,11 +1,15 @@
 /* config.c - /etc/udp-replyd.conf into a validated, immutable struct config */
+#include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <libconfig.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "config.h"
 #include "log.h"
@@ -13,9 +17,13 @@
 
 struct loader {
 	const char *path;
+	const char *text;	/* the whole file */
 	char *err;
 	size_t errlen;
 };
+
+/* Larger than any sensible configuration; the reply itself is at most 64 KiB. */
+#define CONFIG_FILE_MAX (1 << 20)
 
 __attribute__((format(printf, 3, 4)))
 static int fail(const struct loader *ld, int line, const char *fmt, ...)
@@ -56,6 +64,71 @@ static const char *type_name(int type)
 	}
 }
 
+/* The start of line (1-based) in text, or NULL. */
+static const char *line_start(const char *text, int line)
+{
+	while (--line > 0 && text)
+		if ((text = strchr(text, '\n')))
+			text++;
+	return text;
+}
+
+/*
+ * libconfig 1.5 reads an integer without the L suffix into 32 bits, so
+ * "port = 4294987297;" would quietly be port 20001. Check the number as
+ * written on the setting's line; true when it matches v (or cannot be found).
+ */
+static bool literal_is(const struct loader *ld, const config_setting_t *s, long long v)
+{
+	const char *name = config_setting_name(s), *p, *end;
+	const char *line = line_start(ld->text, (int)config_setting_source_line(s));
+	size_t len = strlen(name);
+	long long written;
+	char *num_end;
+
+	if (!line)
+		return true;
+	end = strchr(line, '\n');
+	for (p = strstr(line, name); p && (!end || p < end); p = strstr(p + 1, name)) {
+		const char *q = p + len;
+
+		if (p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '-'))
+			continue;
+		q += strspn(q, " \t");
+		if (*q != '=' && *q != ':')
+			continue;
+		q++;
+		q += strspn(q, " \t");
+		errno = 0;
+		if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
+			written = (long long)strtoull(q, &num_end, 16);
+		else
+			written = strtoll(q, &num_end, 10);
+		if (num_end == q)
+			return true;
+		return errno == 0 && written == v;
+	}
+	return true;
+}
+
+/* The value of an integer setting as the file writes it, for messages. */
+static const char *written_as(const struct loader *ld, const config_setting_t *s, long long v)
+{
+	static char buf[32];
+	const char *line = line_start(ld->text, (int)config_setting_source_line(s));
+	const char *p = line ? strpbrk(line, "=:") : NULL;
+	size_t n;
+
+	if (literal_is(ld, s, v) || !p) {
+		snprintf(buf, sizeof(buf), "%lld", v);
+		return buf;
+	}
+	p += 1 + strspn(p + 1, " \t");
+	n = strspn(p, "+-0123456789abcdefABCDEFxXL");
+	snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), p);
+	return buf;
+}
+
 static int get_integer(const struct loader *ld, const config_setting_t *s, long long min,
 	long long max, long long *out)
 {
@@ -67,9 +140,9 @@ static int get_integer(const struct loader *ld, const config_setting_t *s, long 
 		return fail(ld, line, "%s: must be an integer, not %s", config_setting_name(s),
 			type_name(type));
 	v = config_setting_get_int64(s);
-	if (v < min || v > max)
-		return fail(ld, line, "%s: must be an integer from %lld to %lld, not %lld",
-			config_setting_name(s), min, max, v);
+	if (v < min || v > max || !literal_is(ld, s, v))
+		return fail(ld, line, "%s: must be an integer from %lld to %lld, not %s",
+			config_setting_name(s), min, max, written_as(ld, s, v));
 	*out = v;
 	return 0;
 }
@@ -163,34 +236,102 @@ static struct config *config_new(const char *path)
 	return cfg;
 }
 
+/*
+ * The whole file, NUL-terminated, or NULL after fail(). Opened non-blocking
+ * so a FIFO cannot hang us; only a regular file is read (libconfig's scanner
+ * exits the process on a directory).
+ */
+static char *read_file(const struct loader *ld, size_t *lenp)
+{
+	struct stat st;
+	char *text = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd;
+
+	fd = open(ld->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		fail(ld, 0, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	if (fstat(fd, &st) < 0) {
+		fail(ld, 0, "cannot open: %s", strerror(errno));
+	} else if (!S_ISREG(st.st_mode)) {
+		fail(ld, 0, "cannot open: %s", S_ISDIR(st.st_mode) ? strerror(EISDIR) :
+			"not a regular file");
+	} else if (st.st_size > CONFIG_FILE_MAX) {
+		fail(ld, 0, "larger than %d bytes", CONFIG_FILE_MAX);
+	} else if (!(text = malloc((size_t)st.st_size + 1))) {
+		fail(ld, 0, "%s", strerror(errno));
+	} else {
+		while (len < (size_t)st.st_size &&
+		       (n = read(fd, text + len, (size_t)st.st_size - len)) != 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0) {
+				fail(ld, 0, "cannot read: %s", strerror(errno));
+				free(text);
+				text = NULL;
+				break;
+			}
+			len += (size_t)n;
+		}
+		if (text) {
+			text[len] = '\0';
+			*lenp = len;
+		}
+	}
+	close(fd);
+	return text;
+}
+
+/*
+ * What libconfig would take silently but we must not: a NUL byte (the rest
+ * of the file would be ignored) and @include (the configuration is this one
+ * file; an included directory or FIFO would also stop the daemon).
+ */
+static int check_text(const struct loader *ld, size_t len)
+{
+	const char *p = ld->text, *nul = ld->text + strlen(ld->text);
+	int line = 1;
+
+	for (; *p; line++) {
+		if (!strncmp(p + strspn(p, " \t"), "@include", 8))
+			return fail(ld, line, "@include is not supported: "
+				"keep the whole configuration in this file");
+		if (!(p = strchr(p, '\n')))
+			break;
+		p++;
+	}
+	if ((size_t)(nul - ld->text) != len) {
+		for (line = 1, p = ld->text; p < nul; p++)
+			line += *p == '\n';
+		return fail(ld, line, "a NUL byte in the file");
+	}
+	return 0;
+}
+
 int config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
 	struct loader ld = { .path = path, .err = err, .errlen = errlen };
 	struct config *cfg = NULL;
 	config_setting_t *root;
-	struct stat st = { 0 };
+	char *text;
+	size_t len;
 	config_t cf;
-	FILE *fp;
 	int i, rc = -1;
 
-	fp = fopen(path, "re");
-	if (!fp)
-		return fail(&ld, 0, "cannot open: %s", strerror(errno));
-	/* libconfig's scanner exits the process on a directory. */
-	if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
-		fail(&ld, 0, "cannot open: %s", S_ISDIR(st.st_mode) ? strerror(EISDIR) :
-			"not a regular file");
-		fclose(fp);
+	text = read_file(&ld, &len);
+	if (!text)
+		return -1;
+	ld.text = text;
+	if (check_text(&ld, len) < 0) {
+		free(text);
 		return -1;
 	}
 	config_init(&cf);
-	if (!config_read(&cf, fp)) {
-		ld.path = config_error_file(&cf) ? config_error_file(&cf) : path;
-		if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
-			fail(&ld, config_error_line(&cf), "cannot read: %s",
-				config_error_text(&cf));
-		else
-			fail(&ld, config_error_line(&cf), "%s", config_error_text(&cf));
+	if (!config_read_string(&cf, text)) {
+		fail(&ld, config_error_line(&cf), "%s", config_error_text(&cf));
 		goto out;
 	}
 	cfg = config_new(path);
@@ -199,23 +340,16 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 		goto out;
 	}
 	root = config_root_setting(&cf);
-	for (i = 0; i < config_setting_length(root); i++) {
-		const config_setting_t *s = config_setting_get_elem(root, (unsigned)i);
-		struct loader at = ld;
-
-		/* A setting from an @include file is reported at its own file. */
-		if (config_setting_source_file(s))
-			at.path = config_setting_source_file(s);
-		if (apply_setting(&at, s, cfg))
+	for (i = 0; i < config_setting_length(root); i++)
+		if (apply_setting(&ld, config_setting_get_elem(root, (unsigned)i), cfg))
 			goto out;
-	}
 	*out = cfg;
 	cfg = NULL;
 	rc = 0;
 out:
 	config_free(cfg);
 	config_destroy(&cf);
-	fclose(fp);
+	free(text);
 	return rc;
 }
 

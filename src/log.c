@@ -175,6 +175,10 @@ static size_t utf8_printable(const unsigned char *p, size_t len)
 	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
 	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
 		return 0;
+	/* Line separators and bidi controls could break or reorder a log line. */
+	if (cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
+	    (cp >= 0x2066 && cp <= 0x2069))
+		return 0;
 	return n;
 }
 

@@ -53,7 +53,8 @@ void log_datagram(const struct datagram *dg);
 
 /*
  * Escape len bytes of data for a one-line human message: printable ASCII and
- * valid UTF-8 (but no control characters) stay, the rest become \n, \t, \r,
+ * valid UTF-8 (but no control characters, line separators or bidi controls)
+ * stay, the rest become \n, \t, \r,
  * \\, \" or \xHH. Writes at most size-1 bytes plus NUL, never splitting an
  * escape; returns how many input bytes were consumed.
  */

@@ -143,6 +143,11 @@ bool netaddr_valid_hostname(const char *text)
 	size_t label = 0, total = strlen(text), digits = 0;
 	const char *p;
 
+	struct in_addr a4;
+
+	/* Numbers inet_aton() reads as IPv4 ("10", "127.1", "0x7f000001") are no names. */
+	if (inet_aton(text, &a4))
+		return false;
 	/* A trailing dot (the root) does not count against the 253. */
 	if (total > 0 && text[total - 1] == '.')
 		total--;

@@ -208,6 +208,16 @@ static const struct bad_case bad_cases[] = {
 		MATCH_CONTAINS, "syntax error" },
 	{ "syntax-stray-brace", BAD_TEXT, "# x\n# y\nport = 1;\n}\n", 0, 4,
 		MATCH_CONTAINS, "syntax error" },
+	/* libconfig 1.5 would wrap these to 32 bits (to 20001 and 1024). */
+	{ "port-wraps", BAD_TEXT, "# c\nport = 4294987297;\n", 0, 2, MATCH_EXACT,
+		RANGE_1_65535("port", "4294987297") },
+	{ "port-hex-wraps", BAD_TEXT, "port = 0x100004E21;\n", 0, 1, MATCH_EXACT,
+		RANGE_1_65535("port", "0x100004E21") },
+	{ "buffer-wraps", BAD_TEXT, "buffer_size = 4294968320;\n", 0, 1, MATCH_EXACT,
+		"buffer_size: must be an integer from 1 to 65535, not 4294968320" },
+	/* One file is the whole configuration; an included directory would end us. */
+	{ "include", BAD_TEXT, "port = 1;\n  @include \"/tmp\"\n", 0, 2, MATCH_EXACT,
+		"@include is not supported: keep the whole configuration in this file" },
 	{ "duplicate", BAD_TEXT, "port = 1;\n# again\nport = 2;\n", 0, 3,
 		MATCH_CONTAINS, "duplicate" },
 

@@ -35,6 +35,11 @@ static const struct escape_case escape_cases[] = {
 	ESC("backslash", "a\\b", "a\\\\b"),
 	ESC("backslash-x", "\\x41", "\\\\x41"),
 	ESC("newline", "a\nb", "a\\nb"),
+	/* They would reorder or break the line on a terminal. */
+	ESC("bidi-override", "a\xe2\x80\xae" "b", "a\\xe2\\x80\\xaeb"),
+	ESC("line-separator", "a\xe2\x80\xa8" "b", "a\\xe2\\x80\\xa8b"),
+	ESC("bidi-isolate", "\xe2\x81\xa6", "\\xe2\\x81\\xa6"),
+	ESC("ellipsis-kept", "a\xe2\x80\xa6", "a\xe2\x80\xa6"),
 	ESC("tab", "a\tb", "a\\tb"),
 	ESC("cr", "a\rb", "a\\rb"),
 	ESC("crlf", "line\r\n", "line\\r\\n"),

@@ -377,6 +377,8 @@ static const struct name_case name_cases[] = {
 	{ "h\xc3\xa9.example", false, false },
 	/* getaddrinfo() would take these for IPv4 addresses: no numeric last label. */
 	{ "127.1", false, false },
+	{ "0x7f000001", false, false },
+	{ "1.0x2", false, false },
 	{ "10", false, false },
 	{ "host.123", false, false },
 	{ "123.host", false, true },
