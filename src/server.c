@@ -127,9 +127,11 @@ static void send_replies(struct server *srv, int fd, int n)
 	while (done < n) {
 		sent = sendmmsg(fd, &b->out[done], (unsigned)(n - done), 0);
 		if (sent < 0) {
+			int err = errno;
+
 			srv->count.errors++;
-			log_warn("cannot reply to %s",
-				netaddr_format((struct sockaddr *)&b->peer[done], peer, sizeof(peer)));
+			netaddr_format((struct sockaddr *)&b->peer[done], peer, sizeof(peer));
+			log_write(LOG_WARNING, err, NULL, "cannot reply to %s", peer);
 			done++;
 			continue;
 		}
