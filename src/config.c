@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,71 +65,6 @@ static const char *type_name(int type)
 	}
 }
 
-/* The start of line (1-based) in text, or NULL. */
-static const char *line_start(const char *text, int line)
-{
-	while (--line > 0 && text)
-		if ((text = strchr(text, '\n')))
-			text++;
-	return text;
-}
-
-/*
- * libconfig 1.5 reads an integer without the L suffix into 32 bits, so
- * "port = 4294987297;" would quietly be port 20001. Check the number as
- * written on the setting's line; true when it matches v (or cannot be found).
- */
-static bool literal_is(const struct loader *ld, const config_setting_t *s, long long v)
-{
-	const char *name = config_setting_name(s), *p, *end;
-	const char *line = line_start(ld->text, (int)config_setting_source_line(s));
-	size_t len = strlen(name);
-	long long written;
-	char *num_end;
-
-	if (!line)
-		return true;
-	end = strchr(line, '\n');
-	for (p = strstr(line, name); p && (!end || p < end); p = strstr(p + 1, name)) {
-		const char *q = p + len;
-
-		if (p > line && (isalnum((unsigned char)p[-1]) || p[-1] == '_' || p[-1] == '-'))
-			continue;
-		q += strspn(q, " \t");
-		if (*q != '=' && *q != ':')
-			continue;
-		q++;
-		q += strspn(q, " \t");
-		errno = 0;
-		if (q[0] == '0' && (q[1] == 'x' || q[1] == 'X'))
-			written = (long long)strtoull(q, &num_end, 16);
-		else
-			written = strtoll(q, &num_end, 10);
-		if (num_end == q)
-			return true;
-		return errno == 0 && written == v;
-	}
-	return true;
-}
-
-/* The value of an integer setting as the file writes it, for messages. */
-static const char *written_as(const struct loader *ld, const config_setting_t *s, long long v)
-{
-	static char buf[32];
-	const char *line = line_start(ld->text, (int)config_setting_source_line(s));
-	const char *p = line ? strpbrk(line, "=:") : NULL;
-	size_t n;
-
-	if (literal_is(ld, s, v) || !p) {
-		snprintf(buf, sizeof(buf), "%lld", v);
-		return buf;
-	}
-	p += 1 + strspn(p + 1, " \t");
-	n = strspn(p, "+-0123456789abcdefABCDEFxXL");
-	snprintf(buf, sizeof(buf), "%.*s", (int)(n < sizeof(buf) - 1 ? n : sizeof(buf) - 1), p);
-	return buf;
-}
-
 static int get_integer(const struct loader *ld, const config_setting_t *s, long long min,
 	long long max, long long *out)
 {
@@ -140,9 +76,9 @@ static int get_integer(const struct loader *ld, const config_setting_t *s, long 
 		return fail(ld, line, "%s: must be an integer, not %s", config_setting_name(s),
 			type_name(type));
 	v = config_setting_get_int64(s);
-	if (v < min || v > max || !literal_is(ld, s, v))
-		return fail(ld, line, "%s: must be an integer from %lld to %lld, not %s",
-			config_setting_name(s), min, max, written_as(ld, s, v));
+	if (v < min || v > max)
+		return fail(ld, line, "%s: must be an integer from %lld to %lld, not %lld",
+			config_setting_name(s), min, max, v);
 	*out = v;
 	return 0;
 }
@@ -286,25 +222,99 @@ static char *read_file(const struct loader *ld, size_t *lenp)
 }
 
 /*
- * What libconfig would take silently but we must not: a NUL byte (the rest
- * of the file would be ignored) and @include (the configuration is this one
- * file; an included directory or FIFO would also stop the daemon).
+ * The end of the number token at p. *too_big when it is an integer that
+ * libconfig 1.5 would wrap: beyond 32 bits without the L suffix (it reads
+ * "port = 4294987297;" as port 20001).
+ */
+static const char *scan_number(const char *p, bool *too_big)
+{
+	unsigned long long u;
+	long long v;
+	char *end;
+
+	errno = 0;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		u = strtoull(p, &end, 16);
+		*too_big = errno == ERANGE || u > INT_MAX;
+	} else {
+		v = strtoll(p, &end, 10);
+		*too_big = errno == ERANGE || v > INT_MAX || v < INT_MIN;
+		if (*end == '.' || *end == 'e' || *end == 'E') {
+			*too_big = false; /* a float */
+			return end + strspn(end, "0123456789.eE+-");
+		}
+	}
+	if (*end == 'L') {
+		*too_big = false;
+		end += end[1] == 'L' ? 2 : 1;
+	}
+	return end;
+}
+
+static bool is_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '*';
+}
+
+/*
+ * One pass over the text as libconfig's scanner sees it (comments, strings,
+ * names, numbers) for what libconfig 1.5 would take silently but we must
+ * not: a NUL byte (the rest of the file would be ignored), @include (the
+ * configuration is this one file; an included directory or FIFO would stop
+ * the daemon), and integers it would wrap to 32 bits.
  */
 static int check_text(const struct loader *ld, size_t len)
 {
-	const char *p = ld->text, *nul = ld->text + strlen(ld->text);
+	const char *p = ld->text, *start;
+	bool line_start = true, too_big;
 	int line = 1;
 
-	for (; *p; line++) {
-		if (!strncmp(p + strspn(p, " \t"), "@include", 8))
-			return fail(ld, line, "@include is not supported: "
-				"keep the whole configuration in this file");
-		if (!(p = strchr(p, '\n')))
-			break;
-		p++;
+	while (*p) {
+		if (*p == '\n') {
+			line++;
+			p++;
+			line_start = true;
+			continue;
+		}
+		if (line_start) {
+			line_start = false;
+			p += strspn(p, " \t");
+			if (!strncmp(p, "@include", 8))
+				return fail(ld, line, "@include is not supported: "
+					"keep the whole configuration in this file");
+			continue;
+		}
+		start = p;
+		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+				line += *p == '\n';
+			p += *p ? 2 : 0;
+		} else if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				line += *p == '\n';
+			}
+			p += *p ? 1 : 0;
+		} else if (*p == '.' && isdigit((unsigned char)p[1])) {
+			p += strspn(p, "0123456789.eE+-"); /* a float: .5e3 */
+		} else if (isdigit((unsigned char)*p) ||
+			   ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1]))) {
+			p = scan_number(p, &too_big);
+			if (too_big)
+				return fail(ld, line, "integer %.*s is out of range", (int)(p - start),
+					start);
+		} else if (is_name_char(*p)) {
+			while (is_name_char(*p))
+				p++;
+		} else {
+			p++;
+		}
 	}
-	if ((size_t)(nul - ld->text) != len) {
-		for (line = 1, p = ld->text; p < nul; p++)
+	if ((size_t)(p - ld->text) != len) {
+		for (line = 1, p = ld->text; *p; p++)
 			line += *p == '\n';
 		return fail(ld, line, "a NUL byte in the file");
 	}
