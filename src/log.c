@@ -69,11 +69,6 @@ void log_open(const char *ident, enum log_target target)
 	log_target = target;
 }
 
-enum log_target log_current_target(void)
-{
-	return log_target;
-}
-
 /* One line on stderr, written at once so concurrent writers do not interleave. */
 static void console_write(const char *message)
 {

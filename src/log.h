@@ -26,7 +26,6 @@ enum log_target {
 
 int log_target_parse(const char *text, enum log_target *target);
 void log_open(const char *ident, enum log_target target);
-enum log_target log_current_target(void);
 
 /* errnum > 0 appends ": strerror(errnum)"; msgid may be NULL. */
 void log_write(int priority, int errnum, const char *msgid, const char *fmt, ...)
