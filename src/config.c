@@ -221,6 +221,15 @@ static char *read_file(const struct loader *ld, size_t *lenp)
 	return text;
 }
 
+/* "e5", "E-3": a float's exponent, as libconfig reads one ("5e" is 5 and a name). */
+static bool is_exponent(const char *p)
+{
+	if (*p != 'e' && *p != 'E')
+		return false;
+	p += p[1] == '-' || p[1] == '+';
+	return isdigit((unsigned char)p[1]);
+}
+
 /*
  * The end of the number token at p. *too_big when it is an integer that
  * libconfig 1.5 would wrap: beyond 32 bits without the L suffix (it reads
@@ -239,7 +248,7 @@ static const char *scan_number(const char *p, bool *too_big)
 	} else {
 		v = strtoll(p, &end, 10);
 		*too_big = errno == ERANGE || v > INT_MAX || v < INT_MIN;
-		if (*end == '.' || *end == 'e' || *end == 'E') {
+		if (*end == '.' || is_exponent(end)) {
 			*too_big = false; /* a float */
 			return end + strspn(end, "0123456789.eE+-");
 		}

@@ -219,6 +219,8 @@ static const struct bad_case bad_cases[] = {
 		MATCH_EXACT, "integer 4294967301 is out of range" },
 	{ "wraps-next-line", BAD_TEXT, "reply = \"port = 5\"; port =\n4294967301;\n", 0, 2,
 		MATCH_EXACT, "integer 4294967301 is out of range" },
+	{ "wraps-before-name-e", BAD_TEXT, "port = 4294987297e = 1;\n", 0, 1, MATCH_EXACT,
+		"integer 4294987297 is out of range" },
 	{ "int64-out-of-range", BAD_TEXT, "port = 4294987297L;\n", 0, 1, MATCH_EXACT,
 		RANGE_1_65535("port", "4294987297") },
 	/* One file is the whole configuration; an included directory would end us. */
