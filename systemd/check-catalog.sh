@@ -8,14 +8,8 @@ set -u
 : "${top_srcdir:?is set by make check}"
 : "${srcdir:?is set by make check}"
 
-skip() {
-	echo "SKIP: $*"
-	if [ "${UDP_REPLYD_NO_SKIP:-0}" = 1 ]; then
-		echo "FAIL: UDP_REPLYD_NO_SKIP=1 forbids skipping"
-		exit 99
-	fi
-	exit 77
-}
+# shellcheck source=../tests/skip.sh
+. "$top_srcdir/tests/skip.sh"
 command -v journalctl >/dev/null 2>&1 || skip "journalctl not found (install systemd)"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/check-catalog.XXXXXX") || exit 99

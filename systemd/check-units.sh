@@ -16,14 +16,8 @@ set -u
 : "${builddir:?is set by make check}"
 : "${sbindir:?is set by make check}"
 
-skip() {
-	echo "SKIP: $*"
-	if [ "${UDP_REPLYD_NO_SKIP:-0}" = 1 ]; then
-		echo "FAIL: UDP_REPLYD_NO_SKIP=1 forbids skipping"
-		exit 99
-	fi
-	exit 77
-}
+# shellcheck source=../tests/skip.sh
+. "$top_srcdir/tests/skip.sh"
 command -v systemd-analyze >/dev/null 2>&1 || skip "systemd-analyze not found (install systemd)"
 command -v man >/dev/null 2>&1 || skip "man not found (install man-db)"
 

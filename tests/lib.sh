@@ -52,15 +52,8 @@ fail() {
 	exit 1
 }
 
-# Skip (77), or fail hard (99) where skipping is not allowed (CI).
-skip() {
-	if [ "${UDP_REPLYD_NO_SKIP:-0}" = 1 ]; then
-		printf 'ERROR: %s: would skip, but UDP_REPLYD_NO_SKIP=1: %s\n' "$TEST_NAME" "$*" >&2
-		exit 99
-	fi
-	printf 'SKIP: %s: %s\n' "$TEST_NAME" "$*" >&2
-	exit 77
-}
+# shellcheck source=skip.sh
+. "$top_srcdir/tests/skip.sh"
 
 # A broken test setup (not a daemon failure): 99 for automake.
 hard_error() {
