@@ -51,9 +51,8 @@ printf '%s\n' \
 	'00000000  48 65 6c 6c 6f 20 55 44  50 20 43 6c 69 65 6e 74  |Hello UDP Client|' \
 	'00000010' >"$T/expected"
 cmp -s "$T/out" "$T/expected" || fail "-x printed: $(cat "$T/out")"
-if command -v hexdump >/dev/null; then
-	printf 'Hello UDP Client' | hexdump -C | cmp -s - "$T/out" || fail "-x differs from hexdump -C"
-fi
+command -v hexdump >/dev/null || hard_error "hexdump not installed (bsdextrautils, in build-deps)"
+printf 'Hello UDP Client' | hexdump -C | cmp -s - "$T/out" || fail "-x differs from hexdump -C"
 "$UDPSEND" -q 127.0.0.1 "$P" "Hello UDP Server" >"$T/out" 2>&1 || fail "-q: exit $?"
 [ ! -s "$T/out" ] || fail "-q printed: $(cat "$T/out")"
 
