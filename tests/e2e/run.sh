@@ -115,7 +115,7 @@ wait_for() {
 	end=$((SECONDS + limit))
 	until "$@" >/dev/null 2>&1; do
 		[ "$SECONDS" -lt "$end" ] || die "timed out after ${limit}s waiting for $what"
-		sleep 0.2
+		sleep 0.2 # poll
 	done
 }
 
@@ -146,7 +146,7 @@ cgroup_kill() {
 		# shellcheck disable=SC2086 # a list of pids
 		kill -9 $pids 2>/dev/null
 		[ "$SECONDS" -lt "$end" ] || { say "  warning: could not empty $cg: $pids"; return 1; }
-		sleep 0.1
+		sleep 0.1 # poll
 	done
 }
 
@@ -162,7 +162,7 @@ teardown() {
 		kill -TERM "$NSPAWN_PID" 2>/dev/null
 		end=$((SECONDS + 30))
 		while kill -0 "$NSPAWN_PID" 2>/dev/null && [ "$SECONDS" -lt "$end" ]; do
-			sleep 0.2
+			sleep 0.2 # poll
 		done
 		if kill -0 "$NSPAWN_PID" 2>/dev/null; then
 			say "  warning: the container did not power off in 30 s; killing it"
@@ -354,7 +354,7 @@ find_leader() {
 end=$((SECONDS + 30))
 until find_leader; do
 	[ "$SECONDS" -lt "$end" ] || die "no systemd in the container after 30 s"
-	sleep 0.1
+	sleep 0.1 # poll
 done
 end=$((SECONDS + 90))
 while :; do
@@ -367,7 +367,7 @@ while :; do
 		break ;;
 	esac
 	[ "$SECONDS" -lt "$end" ] || die "systemd in the container not up after 90 s (state: ${state:-none})"
-	sleep 0.2
+	sleep 0.2 # poll
 done
 ok "systemd is $state (leader pid $LEADER, machine $MACHINE)"
 
