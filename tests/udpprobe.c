@@ -264,6 +264,20 @@ static unsigned try_port(unsigned port, int type)
 	return got;
 }
 
+/* The subcommands' one option, -t SECONDS; leaves optind at the operands. */
+static double parse_timeout_option(int argc, char **argv, double seconds)
+{
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+t:")) != -1) {
+		if (opt != 't')
+			usage();
+		seconds = parse_seconds(optarg);
+	}
+	return seconds;
+}
+
 static int cmd_freeport(int argc, char **argv)
 {
 	unsigned low = 32768, high = 60999, lo, hi;
@@ -458,14 +472,9 @@ static int cmd_notify(int argc, char **argv)
 	struct sigaction sa;
 	double timeout = NOTIFY_SECONDS_DEFAULT, deadline;
 	const char *path;
-	int fd, opt;
+	int fd;
 
-	optind = 1;
-	while ((opt = getopt(argc, argv, "+t:")) != -1) {
-		if (opt != 't')
-			usage();
-		timeout = parse_seconds(optarg);
-	}
+	timeout = parse_timeout_option(argc, argv, timeout);
 	if (argc - optind != 1)
 		usage();
 	path = argv[optind];
@@ -565,17 +574,12 @@ static int cmd_burst(int argc, char **argv)
 	static unsigned char msg[DATAGRAM_MAX], reply[DATAGRAM_MAX];
 	double limit = BURST_SECONDS_MAX, deadline;
 	unsigned long count, size = 16, sent = 0, replies = 0, lost = 0;
-	int fd, opt, bufsize = 4 << 20;
+	int fd, bufsize = 4 << 20;
 	bool finished;
 
-	optind = 1;
-	while ((opt = getopt(argc, argv, "+t:")) != -1) {
-		if (opt != 't')
-			usage();
-		limit = parse_seconds(optarg);
-		if (limit > BURST_SECONDS_MAX)
-			limit = BURST_SECONDS_MAX;
-	}
+	limit = parse_timeout_option(argc, argv, limit);
+	if (limit > BURST_SECONDS_MAX)
+		limit = BURST_SECONDS_MAX;
 	argc -= optind;
 	argv += optind;
 	if (argc < 3 || argc > 4)
@@ -646,14 +650,9 @@ static int cmd_burst(int argc, char **argv)
 static int cmd_connect(int argc, char **argv)
 {
 	double timeout = 5.0;
-	int fd, opt;
+	int fd;
 
-	optind = 1;
-	while ((opt = getopt(argc, argv, "+t:")) != -1) {
-		if (opt != 't')
-			usage();
-		timeout = parse_seconds(optarg);
-	}
+	timeout = parse_timeout_option(argc, argv, timeout);
 	if (argc - optind != 2)
 		usage();
 	fd = connect_to(argv[optind], argv[optind + 1], SOCK_STREAM);
