@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "config.h"
-#include "log.h"
+#include "escape.h"
 #include "netaddr.h"
 
 struct loader {
@@ -119,7 +119,7 @@ static int apply_setting(const struct loader *ld, const config_setting_t *s, str
 		if (!netaddr_is_literal(str) && !netaddr_valid_hostname(str)) {
 			char shown[256];
 
-			log_escape(shown, sizeof(shown), (const unsigned char *)str, strlen(str));
+			escape_text(shown, sizeof(shown), (const unsigned char *)str, strlen(str));
 			return fail(ld, line, "address: \"%s\": not an IP address or host name",
 				shown);
 		}
@@ -165,6 +165,8 @@ static struct config *config_new(const char *path)
 	cfg->port = CONFIG_DEFAULT_PORT;
 	cfg->buffer_size = CONFIG_DEFAULT_BUFFER_SIZE;
 	cfg->reply_len = strlen(CONFIG_DEFAULT_REPLY);
+	cfg->log_datagrams = true;
+	cfg->workers = CONFIG_WORKERS_AUTO;
 	if (!cfg->path || !cfg->address || !cfg->reply) {
 		config_free(cfg);
 		return NULL;

@@ -2,6 +2,7 @@
 #ifndef UDP_REPLYD_CONFIG_H
 #define UDP_REPLYD_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +16,9 @@
 /* The largest UDP payload over IPv4; a longer reply could never be sent. */
 #define CONFIG_REPLY_MAX 65507
 
+#define CONFIG_WORKERS_AUTO 0
+#define CONFIG_WORKERS_MAX 256
+
 /* Room for one "FILE:LINE: what is wrong" line. */
 #define CONFIG_ERROR_MAX 1024
 
@@ -27,6 +31,9 @@ struct config {
 	size_t buffer_size;
 	char *reply;		/* reply_len bytes, NUL-terminated for printing */
 	size_t reply_len;
+	bool log_datagrams;	/* one record per datagram (default true) */
+	unsigned workers;	/* serving threads; CONFIG_WORKERS_AUTO = one per usable CPU */
+	int receive_buffer;	/* SO_RCVBUF bytes for sockets we bind; 0 = kernel default */
 };
 
 /*

@@ -1,25 +1,62 @@
-/* log.c - the one logging API: journal with structured fields, or stderr */
+/*
+ * log.c - the sink: journald's native protocol on a non-blocking socket of
+ * our own, or stderr through a non-blocking fd of our own
+ *
+ * sd_journal_sendv() cannot serve here: it returns 0 when no journald
+ * listens and blocks while journald is stopped. Our own socket tells the
+ * three cases apart: EAGAIN is "busy" (the caller waits or counts),
+ * ENOENT/ECONNREFUSED is "gone" (stderr, and a retry a second later).
+ * The protocol is systemd's documented one (systemd.journal-fields(7),
+ * "Native Journal Protocol"): NAME=value lines, or NAME, a 64-bit
+ * little-endian length and the bytes for values with newlines or binary.
+ */
+#include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/uio.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
-#define SD_JOURNAL_SUPPRESS_LOCATION
-#include <systemd/sd-journal.h>
-
 #include "log.h"
-#include "netaddr.h"
 
-#define LOG_LINE_MAX 2048
+#define JOURNAL_SOCKET "/run/systemd/journal/socket"
+#define JOURNAL_RETRY_USEC 1000000ULL
 
-/* Set once at start-up, before any record is written. */
-static enum log_target log_target = LOG_TARGET_CONSOLE;
+/* Set once at start-up, before any thread starts. */
+static enum log_target log_chosen = LOG_TARGET_CONSOLE;
 static const char *log_ident = "udp-replyd";
+
+struct log_sink {
+	int journal_fd;		/* connected, non-blocking; -1 while journald is away */
+	uint64_t journal_retry;	/* monotonic usec of the next connect attempt */
+	bool journal_away;	/* a fallback notice was written */
+	bool journal_busy;	/* the last BUSY came from the journal */
+	int console_fd;		/* stderr, reopened non-blocking */
+	bool console_socket;	/* stderr is a socket: send(MSG_DONTWAIT) */
+	char buf[LOG_RECORD_MAX];
+};
+
+/* The daemon's own messages, from any thread. */
+static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct log_sink *shared_sink;
+static uint64_t shared_lost;
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
 
 int log_target_parse(const char *text, enum log_target *target)
 {
@@ -61,34 +98,223 @@ void log_open(const char *ident, enum log_target target)
 			target = LOG_TARGET_JOURNAL;
 		else if (isatty(STDERR_FILENO))
 			target = LOG_TARGET_CONSOLE;
-		else if (access("/run/systemd/journal/socket", W_OK) == 0)
+		else if (access(JOURNAL_SOCKET, W_OK) == 0)
 			target = LOG_TARGET_JOURNAL;
 		else
 			target = LOG_TARGET_CONSOLE;
 	}
-	log_target = target;
+	log_chosen = target;
+	pthread_mutex_lock(&shared_lock);
+	if (!shared_sink)
+		shared_sink = log_sink_new();
+	pthread_mutex_unlock(&shared_lock);
 }
 
-/* One line on stderr, written at once so concurrent writers do not interleave. */
-static void console_write(const char *message)
+enum log_target log_target(void)
 {
-	char line[LOG_LINE_MAX + 64];
-	int n = snprintf(line, sizeof(line), "%s: %s\n", log_ident, message);
+	return log_chosen;
+}
+
+/*
+ * stderr without blocking and without changing the file description we
+ * share with whoever started us (O_NONBLOCK on fd 2 would surprise a shell):
+ * a pipe or terminal is opened afresh through /proc, a socket gets
+ * MSG_DONTWAIT, a regular file never blocks anyway.
+ */
+static void console_open(struct log_sink *sink)
+{
+	struct stat st;
+
+	sink->console_fd = -1;
+	if (fstat(STDERR_FILENO, &st) < 0)
+		return;
+	if (S_ISSOCK(st.st_mode)) {
+		sink->console_socket = true;
+	} else if (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)) {
+		sink->console_fd = open("/proc/self/fd/2",
+			O_WRONLY | O_NONBLOCK | O_NOCTTY | O_APPEND | O_CLOEXEC);
+		if (sink->console_fd >= 0)
+			return;
+	}
+	sink->console_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
+}
+
+struct log_sink *log_sink_new(void)
+{
+	struct log_sink *sink = calloc(1, sizeof(*sink));
+
+	if (!sink)
+		return NULL;
+	sink->journal_fd = -1;
+	console_open(sink);
+	return sink;
+}
+
+void log_sink_free(struct log_sink *sink)
+{
+	if (!sink)
+		return;
+	if (sink->journal_fd >= 0)
+		close(sink->journal_fd);
+	if (sink->console_fd >= 0)
+		close(sink->console_fd);
+	free(sink);
+}
+
+static int journal_connect(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		int err = errno;
+
+		close(fd);
+		return -err;
+	}
+	return fd;
+}
+
+/* One line on stderr: the message as it is, or LOG_SENT_BUSY/LOST. */
+static enum log_sent console_send(struct log_sink *sink, const char *message)
+{
+	char *line = sink->buf;
+	size_t size = sizeof(sink->buf);
+	int n = snprintf(line, size, "%s: %s\n", log_ident, message);
+	ssize_t w;
 
 	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line)) {
-		n = sizeof(line) - 1;
+		return LOG_SENT_LOST;
+	if ((size_t)n >= size) {
+		n = (int)size - 1;
 		line[n - 1] = '\n';
 	}
-	if (write(STDERR_FILENO, line, (size_t)n) < 0) {
-		/* Nowhere left to report it. */
+	if (sink->console_socket)
+		w = send(STDERR_FILENO, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	else
+		w = write(sink->console_fd, line, (size_t)n);
+	if (w >= 0)
+		return LOG_SENT_CONSOLE;
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+		sink->journal_busy = false;
+		return LOG_SENT_BUSY;
 	}
+	return LOG_SENT_LOST;
 }
 
-/* Point iov at buf, filled with the printf-style field "NAME=value". */
-__attribute__((format(printf, 4, 5)))
-static void iov_printf(struct iovec *iov, char *buf, size_t size, const char *fmt, ...)
+/* Append one field in the native protocol; false when the record is full. */
+static bool native_field(char *buf, size_t size, size_t *used, const char *name,
+	const void *value, size_t len)
+{
+	size_t nlen = strlen(name), need = nlen + 1 + len + 1;
+	bool binary = memchr(value, '\n', len) != NULL;
+	char *p = buf + *used;
+	uint64_t le;
+
+	if (binary)
+		need += sizeof(le);
+	if (*used + need > size)
+		return false;
+	memcpy(p, name, nlen);
+	p += nlen;
+	if (binary) {
+		*p++ = '\n';
+		le = htole64((uint64_t)len);
+		memcpy(p, &le, sizeof(le));
+		p += sizeof(le);
+	} else {
+		*p++ = '=';
+	}
+	if (len)
+		memcpy(p, value, len);
+	p[len] = '\n';
+	*used += need;
+	return true;
+}
+
+static size_t native_encode(char *buf, size_t size, const struct log_record *rec)
+{
+	char prio[4];
+	size_t used = 0, i;
+
+	prio[0] = (char)('0' + (rec->priority & 7));
+	native_field(buf, size, &used, "MESSAGE", rec->message, strlen(rec->message));
+	native_field(buf, size, &used, "PRIORITY", prio, 1);
+	native_field(buf, size, &used, "SYSLOG_IDENTIFIER", log_ident, strlen(log_ident));
+	if (rec->msgid)
+		native_field(buf, size, &used, "MESSAGE_ID", rec->msgid, strlen(rec->msgid));
+	for (i = 0; i < rec->nfields; i++)
+		native_field(buf, size, &used, rec->field[i].name, rec->field[i].value,
+			rec->field[i].len);
+	return used;
+}
+
+/* journald went away: say so once on stderr, and try again in a second. */
+static void journal_lost(struct log_sink *sink, int err)
+{
+	char notice[256];
+
+	if (sink->journal_fd >= 0)
+		close(sink->journal_fd);
+	sink->journal_fd = -1;
+	sink->journal_retry = now_usec() + JOURNAL_RETRY_USEC;
+	if (sink->journal_away)
+		return;
+	sink->journal_away = true;
+	snprintf(notice, sizeof(notice),
+		"journal not reachable (%s): writing records to stderr until it is back",
+		strerror(err));
+	console_send(sink, notice);
+}
+
+enum log_sent log_sink_send(struct log_sink *sink, const struct log_record *rec)
+{
+	size_t len;
+	int fd;
+
+	if (log_chosen != LOG_TARGET_JOURNAL)
+		return console_send(sink, rec->message);
+	if (sink->journal_fd < 0 && now_usec() >= sink->journal_retry) {
+		fd = journal_connect();
+		if (fd >= 0) {
+			sink->journal_fd = fd;
+			sink->journal_away = false;
+		} else {
+			journal_lost(sink, -fd);
+		}
+	}
+	if (sink->journal_fd >= 0) {
+		len = native_encode(sink->buf, sizeof(sink->buf), rec);
+		if (send(sink->journal_fd, sink->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
+			return LOG_SENT_JOURNAL;
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
+			sink->journal_busy = true;
+			return LOG_SENT_BUSY;
+		}
+		if (errno == ENOENT || errno == ECONNREFUSED || errno == ENOTCONN ||
+		    errno == EPIPE || errno == ECONNRESET)
+			journal_lost(sink, errno);
+		/* Anything else: this record goes to stderr rather than nowhere. */
+	}
+	return console_send(sink, rec->message);
+}
+
+int log_sink_fd(const struct log_sink *sink)
+{
+	if (sink->journal_busy && sink->journal_fd >= 0)
+		return sink->journal_fd;
+	return sink->console_socket ? STDERR_FILENO : sink->console_fd;
+}
+
+bool log_sink_journal_busy(const struct log_sink *sink)
+{
+	return sink->journal_busy;
+}
+
+void log_field_printf(struct log_record *rec, const char *name, char *buf, size_t size,
+	const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -96,34 +322,61 @@ static void iov_printf(struct iovec *iov, char *buf, size_t size, const char *fm
 	va_start(ap, fmt);
 	n = vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
-	iov->iov_base = buf;
-	iov->iov_len = n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n;
+	log_field_bytes(rec, name, buf, n < 0 ? 0 : (size_t)n >= size ? size - 1 : (size_t)n);
 }
 
-/*
- * Send the record; the first three iovecs are filled here with MESSAGE,
- * PRIORITY and SYSLOG_IDENTIFIER. If the journal cannot be reached the
- * message goes to stderr, so nothing is lost silently.
- */
-static void record_send(struct iovec *iov, int n, int priority, const char *message)
+void log_field_bytes(struct log_record *rec, const char *name, const void *value, size_t len)
 {
-	char msg[LOG_LINE_MAX + 16], prio[16], ident[64];
-
-	if (log_target == LOG_TARGET_JOURNAL) {
-		iov_printf(&iov[0], msg, sizeof(msg), "MESSAGE=%s", message);
-		iov_printf(&iov[1], prio, sizeof(prio), "PRIORITY=%d", priority);
-		iov_printf(&iov[2], ident, sizeof(ident), "SYSLOG_IDENTIFIER=%s", log_ident);
-		if (sd_journal_sendv(iov, n) >= 0)
-			return;
-	}
-	console_write(message);
+	if (rec->nfields == LOG_FIELDS_MAX)
+		return;
+	rec->field[rec->nfields++] = (struct log_field){ name, value, len };
 }
+
+enum log_sent log_send(const struct log_record *rec, int wait_ms)
+{
+	struct pollfd pfd = { .events = POLLOUT };
+	uint64_t deadline = now_usec() + (uint64_t)wait_ms * 1000;
+	enum log_sent sent = LOG_SENT_LOST;
+	bool journal;
+
+	pthread_mutex_lock(&shared_lock);
+	if (!shared_sink) {
+		/* Before log_open(), or out of memory: plain stderr. */
+		fprintf(stderr, "%s: %s\n", log_ident, rec->message);
+		pthread_mutex_unlock(&shared_lock);
+		return LOG_SENT_CONSOLE;
+	}
+	for (;;) {
+		sent = log_sink_send(shared_sink, rec);
+		if (sent != LOG_SENT_BUSY)
+			break;
+		if (wait_ms < 0) {
+			pthread_mutex_unlock(&shared_lock);
+			return sent;
+		}
+		journal = log_sink_journal_busy(shared_sink);
+		pfd.fd = log_sink_fd(shared_sink);
+		if (now_usec() >= deadline || pfd.fd < 0) {
+			sent = journal ? console_send(shared_sink, rec->message) : LOG_SENT_LOST;
+			break;
+		}
+		poll(&pfd, 1, (int)((deadline - now_usec()) / 1000) + 1);
+	}
+	if (sent == LOG_SENT_LOST || sent == LOG_SENT_BUSY) {
+		sent = LOG_SENT_LOST;
+		shared_lost++;
+	}
+	pthread_mutex_unlock(&shared_lock);
+	return sent;
+}
+
+/* How long a daemon message may wait for a busy journal before it takes stderr. */
+#define LOG_WRITE_WAIT_MS 100
 
 void log_write(int priority, int errnum, const char *msgid, const char *fmt, ...)
 {
-	char message[LOG_LINE_MAX], id[64];
-	struct iovec iov[4];
-	int n = 3;
+	struct log_record rec = { .priority = priority, .msgid = msgid };
+	char message[LOG_LINE_MAX];
 	size_t len;
 	va_list ap;
 
@@ -134,145 +387,24 @@ void log_write(int priority, int errnum, const char *msgid, const char *fmt, ...
 		len = strlen(message);
 		snprintf(message + len, sizeof(message) - len, ": %s", strerror(errnum));
 	}
-	if (msgid)
-		iov_printf(&iov[n++], id, sizeof(id), "MESSAGE_ID=%s", msgid);
-	record_send(iov, n, priority, message);
+	rec.message = message;
+	log_send(&rec, LOG_WRITE_WAIT_MS);
 }
 
-/*
- * Length of the valid, printable UTF-8 sequence at p (a multi-byte one), or 0
- * if it is invalid, overlong, a surrogate, beyond U+10FFFF or a C1 control.
- */
-static size_t utf8_printable(const unsigned char *p, size_t len)
+void log_close(void)
 {
-	size_t n, i;
-	uint32_t cp;
-
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else {
-		return 0;
-	}
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp < 0xa0)
-		return 0;
-	/* Line separators and bidi controls could break or reorder a log line. */
-	if (cp == 0x061c || cp == 0x200e || cp == 0x200f || (cp >= 0x2028 && cp <= 0x202e) ||
-	    (cp >= 0x2066 && cp <= 0x2069))
-		return 0;
-	return n;
+	pthread_mutex_lock(&shared_lock);
+	log_sink_free(shared_sink);
+	shared_sink = NULL;
+	pthread_mutex_unlock(&shared_lock);
 }
 
-size_t log_escape(char *buf, size_t size, const unsigned char *data, size_t len)
+uint64_t log_lost(void)
 {
-	size_t in = 0, out = 0, n;
-	char piece[5];
-	const char *src;
+	uint64_t lost;
 
-	if (size == 0)
-		return 0;
-	while (in < len) {
-		unsigned char c = data[in];
-
-		src = piece;
-		n = 2;
-		piece[0] = '\\';
-		if (c == '\\' || c == '"') {
-			piece[1] = (char)c;
-		} else if (c == '\n') {
-			piece[1] = 'n';
-		} else if (c == '\t') {
-			piece[1] = 't';
-		} else if (c == '\r') {
-			piece[1] = 'r';
-		} else if (c >= 0x20 && c < 0x7f) {
-			src = (const char *)&data[in];
-			n = 1;
-		} else if (c >= 0x80 && (n = utf8_printable(&data[in], len - in)) > 0) {
-			src = (const char *)&data[in];
-		} else {
-			snprintf(piece, sizeof(piece), "\\x%02x", c);
-			n = 4;
-		}
-		if (out + n >= size)
-			break;
-		memcpy(buf + out, src, n);
-		out += n;
-		in += src == piece ? 1 : n;
-	}
-	buf[out] = '\0';
-	return in;
-}
-
-void log_format_datagram(char *buf, size_t size, const struct datagram *dg)
-{
-	char remote[NETADDR_STRLEN], local[NETADDR_STRLEN + 4] = "", trunc[48] = "";
-	char payload[LOG_PAYLOAD_MESSAGE_MAX * 4 + 1];
-	size_t shown = dg->len < LOG_PAYLOAD_MESSAGE_MAX ? dg->len : LOG_PAYLOAD_MESSAGE_MAX;
-	size_t used;
-
-	used = log_escape(payload, sizeof(payload), dg->payload, shown);
-	netaddr_format(dg->remote, remote, sizeof(remote));
-	if (dg->local) {
-		memcpy(local, " to ", 4);
-		netaddr_format(dg->local, local + 4, sizeof(local) - 4);
-	}
-	if (dg->len < dg->size)
-		snprintf(trunc, sizeof(trunc), " (truncated to %zu)", dg->len);
-	snprintf(buf, size, "%zu byte%s%s from %s%s: \"%s\"%s", dg->size, dg->size == 1 ? "" : "s",
-		trunc, remote, local, payload, used < dg->len ? "..." : "");
-}
-
-void log_datagram(const struct datagram *dg)
-{
-	static const char field[] = "UDP_PAYLOAD=";
-	char message[LOG_LINE_MAX], raddr[NETADDR_STRLEN + 20], rport[32], laddr[NETADDR_STRLEN + 20];
-	char lport[32], size[32], trunc[32];
-	unsigned char payload[sizeof(field) - 1 + LOG_PAYLOAD_FIELD_MAX];
-	size_t plen = dg->len < LOG_PAYLOAD_FIELD_MAX ? dg->len : LOG_PAYLOAD_FIELD_MAX;
-	bool truncated = dg->len < dg->size;
-	struct iovec iov[12];
-	int n = 3;
-
-	log_format_datagram(message, sizeof(message), dg);
-	if (log_target != LOG_TARGET_JOURNAL) {
-		console_write(message);
-		return;
-	}
-	iov[n].iov_base = (void *)(uintptr_t)"MESSAGE_ID=" MSGID_DATAGRAM;
-	iov[n++].iov_len = sizeof("MESSAGE_ID=" MSGID_DATAGRAM) - 1;
-	memcpy(raddr, "UDP_REMOTE_ADDR=", 16);
-	netaddr_host(dg->remote, raddr + 16, sizeof(raddr) - 16);
-	iov[n].iov_base = raddr;
-	iov[n++].iov_len = strlen(raddr);
-	iov_printf(&iov[n++], rport, sizeof(rport), "UDP_REMOTE_PORT=%u", netaddr_port(dg->remote));
-	if (dg->local) {
-		memcpy(laddr, "UDP_LOCAL_ADDR=", 15);
-		netaddr_host(dg->local, laddr + 15, sizeof(laddr) - 15);
-		iov[n].iov_base = laddr;
-		iov[n++].iov_len = strlen(laddr);
-		iov_printf(&iov[n++], lport, sizeof(lport), "UDP_LOCAL_PORT=%u", netaddr_port(dg->local));
-	}
-	iov_printf(&iov[n++], size, sizeof(size), "UDP_SIZE=%zu", dg->size);
-	iov_printf(&iov[n++], trunc, sizeof(trunc), "UDP_TRUNCATED=%d", truncated);
-	memcpy(payload, field, sizeof(field) - 1);
-	if (plen)
-		memcpy(payload + sizeof(field) - 1, dg->payload, plen);
-	iov[n].iov_base = payload;
-	iov[n++].iov_len = sizeof(field) - 1 + plen;
-	record_send(iov, n, truncated ? LOG_NOTICE : LOG_INFO, message);
+	pthread_mutex_lock(&shared_lock);
+	lost = shared_lost;
+	pthread_mutex_unlock(&shared_lock);
+	return lost;
 }

@@ -7,6 +7,15 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include <netinet/in.h>
+
+/* An IPv4 or IPv6 socket address in the room it needs (not 128 bytes). */
+union netaddr_inet {
+	struct sockaddr sa;
+	struct sockaddr_in in;
+	struct sockaddr_in6 in6;
+};
+
 /* "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255%" + scope + "[]:65535" */
 #define NETADDR_STRLEN 72
 

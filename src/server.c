@@ -1,248 +1,229 @@
-/* server.c - the event loop: batches of datagrams in, replies out; signals; counters */
+/*
+ * server.c - the main thread's sd-event loop: SIGHUP builds and publishes a
+ * new generation, SIGTERM stops; a timer sends STATUS=, the summaries of
+ * what was not logged one by one, and watchdog pings
+ */
 #include <errno.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <sys/timerfd.h>
+#include <sys/eventfd.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
+#include <systemd/sd-event.h>
 
+#include "counter.h"
 #include "log.h"
-#include "netaddr.h"
+#include "logq.h"
 #include "notify.h"
 #include "server.h"
+#include "worker.h"
 
-#define BATCH 64
-#define TAG_SIGNAL SOCKETS_MAX
-#define TAG_TIMER (SOCKETS_MAX + 1)
+/* How long a stop waits for queued records, and then for the stop record. */
+#define STOP_FLUSH_MS 2000
+#define STOP_RECORD_WAIT_MS 500
+#define TICK_USEC 1000000ULL
 
-union control {
-	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
-	struct cmsghdr align;
-};
-
-/* One batch of datagrams and their replies; allocated once. */
-struct batch {
-	struct mmsghdr in[BATCH], out[BATCH];
-	struct iovec in_iov[BATCH], out_iov[BATCH];
-	struct sockaddr_storage peer[BATCH], local[BATCH];
-	union control in_ctl[BATCH], out_ctl[BATCH];
-};
-
-struct counters {
-	unsigned long long received, replied, errors;
+/* Every worker's counts, added up. */
+struct totals {
+	uint64_t received, replied, receive_errors, reply_failed, queue_full;
+	uint64_t kernel_drops, not_logged, logged;
 };
 
 struct server {
-	struct config *cfg;
-	struct sockets socks;
-	uint16_t port[SOCKETS_MAX];	/* local port of each socket */
-	unsigned char *buffers;		/* BATCH * cfg->buffer_size */
-	int epfd, sigfd, timerfd;
+	sd_event *event;
+	struct generation *oldest;		/* still used by some worker */
+	_Atomic(struct generation *) latest;	/* what workers move to */
+	struct worker *workers;
+	unsigned nworkers, started;
+	struct logq *logq;
+	int ack_fd;
 	uint64_t watchdog_usec;
-	struct counters count, reported;
-	char where[512];		/* what we serve, for messages */
-	struct batch batch;
+	uint64_t *heartbeat_seen;
+	uint64_t drops_retired;			/* of sockets closed since start */
+	/* what STATUS= and the summaries last said */
+	struct totals reported;
+	uint64_t summarised, drops_summarised, summary_usec;
+	int stop_signal;
 };
 
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static struct generation *latest(struct server *srv)
+{
+	return atomic_load(&srv->latest);
+}
+
+static uint64_t kernel_drops(struct server *srv)
+{
+	uint64_t drops = srv->drops_retired;
+	struct generation *g;
+	const struct listeners *ls = NULL;
+
+	/* Each live socket set once: consecutive generations may share one. */
+	for (g = srv->oldest; g; g = atomic_load(&g->next)) {
+		if (g->ls != ls)
+			drops += listeners_kernel_drops(g->ls);
+		ls = g->ls;
+	}
+	return drops;
+}
+
+static void totals_get(struct server *srv, struct totals *t)
+{
+	struct worker_counts *c;
+	unsigned i, e;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < srv->started; i++) {
+		c = &srv->workers[i].count;
+		t->received += counter_get(&c->received);
+		t->replied += counter_get(&c->replied);
+		t->receive_errors += counter_get(&c->receive_errors);
+		for (e = 0; e < WORKER_ERRNO_MAX; e++)
+			t->reply_failed += counter_get(&c->reply_failed[e]);
+		t->queue_full += counter_get(&c->reply_failed[EAGAIN]) +
+				 counter_get(&c->reply_failed[ENOBUFS]);
+	}
+	t->kernel_drops = kernel_drops(srv);
+	t->not_logged = logq_not_logged(srv->logq);
+	t->logged = logq_written(srv->logq);
+}
+
+static void report_status(struct server *srv, const struct totals *t)
+{
+	notify_status("Serving %s (%u worker%s): %llu received, %llu replied, %llu errors, "
+		      "%llu dropped by the kernel, %llu not logged",
+		latest(srv)->where, srv->nworkers, srv->nworkers == 1 ? "" : "s",
+		(unsigned long long)t->received, (unsigned long long)t->replied,
+		(unsigned long long)(t->reply_failed + t->receive_errors),
+		(unsigned long long)t->kernel_drops, (unsigned long long)t->not_logged);
+	srv->reported = *t;
+}
+
 /*
- * Fill the reply's control message so it leaves from the address the request
- * was sent to (as Knot DNS does), and note that address in local.
- * Returns the control length, 0 if the request carried no packet info.
+ * Once a second at most: how many datagrams were not logged one by one, and
+ * how many the kernel dropped, since the last summary. A summary the sink
+ * cannot take now is not lost: its counts go into the next one.
  */
-static size_t reply_control(struct msghdr *in, union control *out, struct sockaddr_storage *local,
-	uint16_t port)
+static void summarise(struct server *srv, const struct totals *t)
 {
-	struct sockaddr_in6 *l6 = (struct sockaddr_in6 *)local;
-	struct sockaddr_in *l4 = (struct sockaddr_in *)local;
-	struct cmsghdr *c, *o = (struct cmsghdr *)out->buf;
-	struct in6_pktinfo pi6;
-	struct in_pktinfo pi;
+	char message[256], nl[24], reason_field[32], usec[24], drops[24];
+	uint64_t now = now_usec(), missed = t->not_logged - srv->summarised;
+	uint64_t dropped = t->kernel_drops - srv->drops_summarised, interval;
+	struct log_record rec = { .priority = LOG_WARNING, .msgid = MSGID_NOT_LOGGED,
+				  .message = message };
+	const char *reason;
 
-	for (c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR(in, c)) {
-		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-			memset(l4, 0, sizeof(*l4));
-			l4->sin_family = AF_INET;
-			l4->sin_addr = pi.ipi_addr;
-			l4->sin_port = htons(port);
-			pi.ipi_spec_dst = pi.ipi_addr;
-			pi.ipi_ifindex = 0;
-			o->cmsg_level = IPPROTO_IP;
-			o->cmsg_type = IP_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(pi));
-			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
-			return CMSG_SPACE(sizeof(pi));
-		}
-		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
-			memset(l6, 0, sizeof(*l6));
-			l6->sin6_family = AF_INET6;
-			l6->sin6_addr = pi6.ipi6_addr;
-			l6->sin6_port = htons(port);
-			/* Only a link-local source needs its interface. */
-			if (!IN6_IS_ADDR_LINKLOCAL(&pi6.ipi6_addr))
-				pi6.ipi6_ifindex = 0;
-			o->cmsg_level = IPPROTO_IPV6;
-			o->cmsg_type = IPV6_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(pi6));
-			memcpy(CMSG_DATA(o), &pi6, sizeof(pi6));
-			return CMSG_SPACE(sizeof(pi6));
-		}
-	}
-	local->ss_family = AF_UNSPEC;
-	return 0;
-}
-
-static void batch_prepare(struct batch *b, unsigned char *buffers, size_t size)
-{
-	size_t i;
-
-	for (i = 0; i < BATCH; i++) {
-		b->in_iov[i].iov_base = buffers + i * size;
-		b->in_iov[i].iov_len = size;
-		b->in[i].msg_hdr = (struct msghdr){
-			.msg_name = &b->peer[i],
-			.msg_namelen = sizeof(b->peer[i]),
-			.msg_iov = &b->in_iov[i],
-			.msg_iovlen = 1,
-			.msg_control = b->in_ctl[i].buf,
-			.msg_controllen = sizeof(b->in_ctl[i].buf),
-		};
-	}
-}
-
-/* Send the n replies, skipping (and counting) any the kernel refuses. */
-static void send_replies(struct server *srv, int fd, int n)
-{
-	struct batch *b = &srv->batch;
-	char peer[NETADDR_STRLEN];
-	int done = 0, sent;
-
-	while (done < n) {
-		sent = sendmmsg(fd, &b->out[done], (unsigned)(n - done), 0);
-		if (sent < 0) {
-			int err = errno;
-
-			srv->count.errors++;
-			netaddr_format((struct sockaddr *)&b->peer[done], peer, sizeof(peer));
-			log_write(LOG_WARNING, err, NULL, "cannot reply to %s", peer);
-			done++;
-			continue;
-		}
-		srv->count.replied += (unsigned)sent;
-		done += sent;
-	}
-}
-
-/* Read one batch from fd, answer it, and log each datagram. */
-static void serve_batch(struct server *srv, int fd, uint16_t port, const struct config *cfg,
-	unsigned char *buffers)
-{
-	struct batch *b = &srv->batch;
-	struct datagram dg;
-	int n, i;
-
-	batch_prepare(b, buffers, cfg->buffer_size);
-	n = recvmmsg(fd, b->in, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
-	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-			srv->count.errors++;
-			log_warn("receive");
-		}
+	if (missed == 0 && dropped == 0)
 		return;
+	interval = now - srv->summary_usec;
+	if (missed) {
+		reason = logq_take_reason(srv->logq);
+		snprintf(message, sizeof(message),
+			"%llu datagram%s not logged one by one in the last %.1f s: %s",
+			(unsigned long long)missed, missed == 1 ? "" : "s",
+			(double)interval / 1e6, reason);
+		log_field_printf(&rec, "UDP_NOT_LOGGED_REASON", reason_field, sizeof(reason_field),
+			"%s", reason);
+	} else {
+		snprintf(message, sizeof(message),
+			"%llu datagram%s dropped by the kernel in the last %.1f s (receive queue full)",
+			(unsigned long long)dropped, dropped == 1 ? "" : "s", (double)interval / 1e6);
 	}
-	for (i = 0; i < n; i++) {
-		struct msghdr *out = &b->out[i].msg_hdr;
+	log_field_printf(&rec, "UDP_NOT_LOGGED", nl, sizeof(nl), "%llu",
+		(unsigned long long)missed);
+	log_field_printf(&rec, "UDP_KERNEL_DROPS", drops, sizeof(drops), "%llu",
+		(unsigned long long)dropped);
+	log_field_printf(&rec, "UDP_INTERVAL_USEC", usec, sizeof(usec), "%llu",
+		(unsigned long long)interval);
+	if (log_send(&rec, -1) == LOG_SENT_BUSY)
+		return;
+	srv->summarised = t->not_logged;
+	srv->drops_summarised = t->kernel_drops;
+	srv->summary_usec = now;
+}
 
-		b->out_iov[i].iov_base = cfg->reply;
-		b->out_iov[i].iov_len = cfg->reply_len;
-		*out = (struct msghdr){
-			.msg_name = &b->peer[i],
-			.msg_namelen = b->in[i].msg_hdr.msg_namelen,
-			.msg_iov = &b->out_iov[i],
-			.msg_iovlen = 1,
-			.msg_control = b->out_ctl[i].buf,
-		};
-		out->msg_controllen = reply_control(&b->in[i].msg_hdr, &b->out_ctl[i], &b->local[i],
-			port);
-		if (out->msg_controllen == 0)
-			out->msg_control = NULL;
-	}
-	srv->count.received += (unsigned)n;
-	send_replies(srv, fd, n);
-	for (i = 0; i < n; i++) {
-		dg.remote = (struct sockaddr *)&b->peer[i];
-		dg.local = b->local[i].ss_family == AF_UNSPEC ? NULL : (struct sockaddr *)&b->local[i];
-		dg.payload = b->in_iov[i].iov_base;
-		dg.size = b->in[i].msg_len;
-		dg.len = dg.size < cfg->buffer_size ? dg.size : cfg->buffer_size;
-		log_datagram(&dg);
+/* Free the generations no worker serves any more, oldest first. */
+static void collect(struct server *srv)
+{
+	struct generation *g;
+	unsigned i;
+
+	while ((g = srv->oldest) != latest(srv)) {
+		for (i = 0; i < srv->started; i++)
+			if (atomic_load(&srv->workers[i].serving)->seq <= g->seq)
+				return;
+		srv->oldest = atomic_load(&g->next);
+		if (g->ls != srv->oldest->ls)
+			srv->drops_retired += listeners_kernel_drops(g->ls);
+		generation_free(g);
 	}
 }
 
-static void report_status(struct server *srv)
+static void poke_all(struct server *srv)
 {
-	notify_status("Serving %s: %llu received, %llu replied, %llu errors", srv->where,
-		srv->count.received, srv->count.replied, srv->count.errors);
-	srv->reported = srv->count;
+	unsigned i;
+
+	for (i = 0; i < srv->started; i++)
+		worker_poke(&srv->workers[i]);
 }
 
-/* Note each socket's port and what we serve, for replies and messages. */
-static void sockets_index(struct server *srv)
+/* WATCHDOG=1 only when every worker answered the last round of pokes. */
+static void watchdog(struct server *srv)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
-	size_t i;
+	bool alive = true;
+	uint64_t beat;
+	unsigned i;
 
-	for (i = 0; i < srv->socks.n; i++) {
-		len = sizeof(ss);
-		srv->port[i] = getsockname(srv->socks.fd[i], (struct sockaddr *)&ss, &len) < 0 ?
-			0 : netaddr_port((struct sockaddr *)&ss);
+	for (i = 0; i < srv->started; i++) {
+		beat = counter_get(&srv->workers[i].heartbeat);
+		if (beat == srv->heartbeat_seen[i])
+			alive = false;
+		srv->heartbeat_seen[i] = beat;
 	}
-	sockets_describe(&srv->socks, srv->where, sizeof(srv->where));
+	if (alive)
+		notify_watchdog();
+	poke_all(srv);
 }
 
-static int sockets_watch(struct server *srv)
+static int on_tick(sd_event_source *s, uint64_t usec, void *data)
 {
-	struct epoll_event ev = { .events = EPOLLIN };
-	size_t i;
+	struct server *srv = data;
+	uint64_t tick = TICK_USEC;
+	struct totals t;
 
-	sockets_index(srv);
-	for (i = 0; i < srv->socks.n; i++) {
-		ev.data.u32 = (uint32_t)i;
-		if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->socks.fd[i], &ev) < 0)
-			return -1;
+	(void)usec;
+	totals_get(srv, &t);
+	if (notify_enabled() && memcmp(&t, &srv->reported, sizeof(t)) != 0)
+		report_status(srv, &t);
+	summarise(srv, &t);
+	collect(srv);
+	if (srv->watchdog_usec) {
+		watchdog(srv);
+		if (srv->watchdog_usec / 2 < tick)
+			tick = srv->watchdog_usec / 2;
 	}
+	return sd_event_source_set_time_relative(s, tick);
+}
+
+static int on_ack(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	eventfd_t v;
+
+	(void)s;
+	(void)revents;
+	if (eventfd_read(fd, &v) == 0)
+		collect(data);
 	return 0;
-}
-
-/* Serve what is queued on the old sockets, then close them. */
-static void sockets_retire(struct server *srv, struct sockets *old, const struct config *cfg,
-	unsigned char *buffers)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	size_t i;
-
-	for (i = 0; i < old->n; i++) {
-		unsigned long long before;
-
-		len = sizeof(ss);
-		if (getsockname(old->fd[i], (struct sockaddr *)&ss, &len) < 0)
-			continue;
-		do {
-			before = srv->count.received;
-			serve_batch(srv, old->fd[i], netaddr_port((struct sockaddr *)&ss), cfg,
-				buffers);
-		} while (srv->count.received - before == BATCH);
-	}
-	sockets_close(old); /* closing also removes them from the epoll set */
 }
 
 static void reload_failed(const char *why)
@@ -251,212 +232,213 @@ static void reload_failed(const char *why)
 		"reload failed, keeping the old configuration: %s", why);
 }
 
-/* SIGHUP: a new config is swapped in whole, or the old one keeps serving. */
+/* SIGHUP: a new generation is built here while the workers go on serving. */
 static void server_reload(struct server *srv)
 {
+	struct generation *prev = latest(srv), *g;
 	char err[CONFIG_ERROR_MAX];
-	struct sockets fresh, old;
-	struct config *cfg, *prev = srv->cfg;
-	unsigned char *buffers, *prev_buffers = srv->buffers;
+	struct config *cfg;
+	struct totals t;
 
 	notify_reloading();
-	if (config_load(prev->path, &cfg, err, sizeof(err)) < 0) {
+	if (config_load(prev->cfg->path, &cfg, err, sizeof(err)) < 0) {
 		reload_failed(err);
 		goto out;
 	}
-	buffers = malloc(BATCH * cfg->buffer_size);
-	if (!buffers) {
-		reload_failed(strerror(errno));
-		config_free(cfg);
+	if (!prev->ls->activated && generation_workers(cfg) != srv->nworkers)
+		log_notice("%s: workers: %u in the file, %u serving; a change takes effect at "
+			   "the next start", cfg->path, generation_workers(cfg), srv->nworkers);
+	if (generation_build(cfg, NULL, prev, srv->nworkers, &g, err, sizeof(err)) != 0) {
+		reload_failed(err);
 		goto out;
 	}
-	if (srv->socks.activated) {
-		sockets_check_config(&srv->socks, cfg);
-	} else if (!config_same_endpoint(cfg, prev)) {
-		/*
-		 * Bind before closing, also when the new address overlaps the
-		 * old one on the same port (127.0.0.1 -> 0.0.0.0): the old
-		 * sockets share their port with ours for the moment of the
-		 * handover, and with no one else's.
-		 */
-		sockets_set_reuseport(&srv->socks, true);
-		if (sockets_bind(cfg, &fresh, true) != 0) {
-			sockets_set_reuseport(&srv->socks, false);
-			reload_failed("cannot bind the new address");
-			free(buffers);
-			config_free(cfg);
-			goto out;
-		}
-		old = srv->socks;
-		srv->socks = fresh;
-		if (sockets_watch(srv) < 0) {
-			log_err("epoll");
-			sockets_close(&fresh);
-			srv->socks = old;
-			sockets_index(srv);
-			sockets_set_reuseport(&srv->socks, false);
-			reload_failed("cannot watch the new sockets");
-			free(buffers);
-			config_free(cfg);
-			goto out;
-		}
-		sockets_retire(srv, &old, prev, prev_buffers);
-		sockets_set_reuseport(&srv->socks, false);
-	}
-	srv->cfg = cfg;
-	srv->buffers = buffers;
-	config_free(prev);
-	free(prev_buffers);
-	log_write(LOG_INFO, 0, MSGID_RELOADED, "reloaded %s: serving %s (buffer %zu bytes, reply %zu bytes)",
-		cfg->path, srv->where, cfg->buffer_size, cfg->reply_len);
+	if (g->ls != prev->ls)
+		listeners_retire(prev->ls);
+	atomic_store(&prev->next, g);
+	atomic_store(&srv->latest, g);
+	poke_all(srv);
+	log_write(LOG_INFO, 0, MSGID_RELOADED,
+		"reloaded %s: serving %s (buffer %zu bytes, reply %zu bytes)", g->cfg->path,
+		g->where, g->cfg->buffer_size, g->cfg->reply_len);
 out:
 	notify_ready();
-	report_status(srv);
+	totals_get(srv, &t);
+	report_status(srv, &t);
 }
 
-static void timer_tick(struct server *srv)
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *data)
 {
-	uint64_t expirations;
+	struct server *srv = data;
 
-	if (read(srv->timerfd, &expirations, sizeof(expirations)) < 0)
-		return;
-	if (memcmp(&srv->count, &srv->reported, sizeof(srv->count)) != 0)
-		report_status(srv);
-	if (srv->watchdog_usec)
-		notify_watchdog();
-}
-
-/* Returns the signal that asks us to stop, or 0. */
-static int signal_read(struct server *srv)
-{
-	struct signalfd_siginfo si;
-
-	while (read(srv->sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
-		if (si.ssi_signo == SIGHUP)
-			server_reload(srv);
-		else
-			return (int)si.ssi_signo;
+	if (si->ssi_signo == SIGHUP) {
+		server_reload(srv);
+		return 0;
 	}
-	return 0;
+	srv->stop_signal = (int)si->ssi_signo;
+	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
 static int server_setup(struct server *srv)
 {
-	struct itimerspec tick = { .it_interval = { .tv_sec = 1 } };
-	struct epoll_event ev = { .events = EPOLLIN };
+	int sigs[] = { SIGHUP, SIGTERM, SIGINT };
 	sigset_t mask;
+	size_t i;
+	int r, err;
 
+	/* Blocked before any thread starts, so that only our signalfd takes them. */
 	sigemptyset(&mask);
-	sigaddset(&mask, SIGHUP);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
+	for (i = 0; i < 3; i++)
+		sigaddset(&mask, sigs[i]);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
-		return -1;
-	/* A closed log pipe is an error to ignore, not a reason to die. */
+		return -errno;
+	/* A closed log pipe is an error to count, not a reason to die. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
-		return -1;
-	srv->sigfd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-	srv->timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	srv->epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (srv->sigfd < 0 || srv->timerfd < 0 || srv->epfd < 0)
-		return -1;
-	/* Status once a second; watchdog pings at half the interval systemd asked for. */
+		return -errno;
+	r = sd_event_default(&srv->event);
+	for (i = 0; r >= 0 && i < 3; i++)
+		r = sd_event_add_signal(srv->event, NULL, sigs[i], on_signal, srv);
+	if (r < 0)
+		return r;
+	srv->ack_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (srv->ack_fd < 0)
+		return -errno;
+	r = sd_event_add_io(srv->event, NULL, srv->ack_fd, EPOLLIN, on_ack, srv);
+	if (r < 0)
+		return r;
 	srv->watchdog_usec = notify_watchdog_usec();
-	if (srv->watchdog_usec && srv->watchdog_usec < 2000000) {
-		tick.it_interval.tv_sec = 0;
-		tick.it_interval.tv_nsec = (long)(srv->watchdog_usec / 2 * 1000);
-	}
-	/* Nobody to tell: no timer, no wake-ups when idle. */
-	if (notify_enabled())
-		tick.it_value = tick.it_interval;
-	if (timerfd_settime(srv->timerfd, 0, &tick, NULL) < 0)
-		return -1;
-	ev.data.u32 = TAG_SIGNAL;
-	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->sigfd, &ev) < 0)
-		return -1;
-	ev.data.u32 = TAG_TIMER;
-	if (epoll_ctl(srv->epfd, EPOLL_CTL_ADD, srv->timerfd, &ev) < 0)
-		return -1;
-	srv->buffers = malloc(BATCH * srv->cfg->buffer_size);
-	if (!srv->buffers)
-		return -1;
-	return sockets_watch(srv);
-}
+	r = sd_event_add_time_relative(srv->event, NULL, CLOCK_MONOTONIC, TICK_USEC, 0, on_tick,
+		srv);
+	if (r < 0)
+		return r;
+	srv->logq = logq_start(srv->nworkers);
+	srv->workers = calloc(srv->nworkers, sizeof(*srv->workers));
+	srv->heartbeat_seen = calloc(srv->nworkers, sizeof(*srv->heartbeat_seen));
+	if (!srv->logq || !srv->workers || !srv->heartbeat_seen)
+		return -ENOMEM;
+	for (i = 0; i < srv->nworkers; i++) {
+		struct worker *w = &srv->workers[i];
 
-static void server_free(struct server *srv)
-{
-	sockets_close(&srv->socks);
-	if (srv->epfd >= 0)
-		close(srv->epfd);
-	if (srv->sigfd >= 0)
-		close(srv->sigfd);
-	if (srv->timerfd >= 0)
-		close(srv->timerfd);
-	free(srv->buffers);
-	config_free(srv->cfg);
-	free(srv);
-}
-
-/* Wait for and handle one round of events; returns a stop signal or 0. */
-static int server_step(struct server *srv)
-{
-	struct epoll_event ev[SOCKETS_MAX + 2];
-	int n, i, stop;
-	uint32_t tag;
-
-	n = epoll_wait(srv->epfd, ev, SOCKETS_MAX + 2, -1);
-	if (n < 0)
-		return errno == EINTR ? 0 : -1;
-	for (i = 0; i < n; i++) {
-		tag = ev[i].data.u32;
-		if (tag == TAG_TIMER) {
-			timer_tick(srv);
-		} else if (tag == TAG_SIGNAL) {
-			/* A reload may renumber the sockets: wait afresh. */
-			stop = signal_read(srv);
-			return stop;
-		} else {
-			serve_batch(srv, srv->socks.fd[tag], srv->port[tag], srv->cfg,
-				srv->buffers);
-		}
+		w->id = (unsigned)i;
+		w->ack_fd = srv->ack_fd;
+		w->latest = &srv->latest;
+		w->logq = srv->logq;
+		w->ring = logq_ring(srv->logq, (unsigned)i);
+		err = worker_start(w);
+		if (err)
+			return -err;
+		srv->started++;
 	}
 	return 0;
 }
 
-int server_run(struct config *cfg, struct sockets *socks)
+/* The stop record: the counters, and what was not logged and not yet summarised. */
+static void stop_record(struct server *srv, uint64_t unflushed)
+{
+	char message[LOG_LINE_MAX], f[8][24];
+	struct log_record rec = { .priority = LOG_INFO, .msgid = MSGID_STOPPED,
+				  .message = message };
+	uint64_t not_logged;
+	struct totals t;
+
+	totals_get(srv, &t);
+	t.not_logged += unflushed;
+	not_logged = t.not_logged - srv->summarised;
+	snprintf(message, sizeof(message),
+		"stopping on SIG%s: %llu received, %llu replied, %llu errors, "
+		"%llu dropped by the kernel, %llu logged, %llu not logged",
+		sigabbrev_np(srv->stop_signal), (unsigned long long)t.received,
+		(unsigned long long)t.replied,
+		(unsigned long long)(t.reply_failed + t.receive_errors),
+		(unsigned long long)t.kernel_drops, (unsigned long long)t.logged,
+		(unsigned long long)not_logged);
+	log_field_printf(&rec, "UDP_RECEIVED", f[0], sizeof(f[0]), "%llu",
+		(unsigned long long)t.received);
+	log_field_printf(&rec, "UDP_REPLIED", f[1], sizeof(f[1]), "%llu",
+		(unsigned long long)t.replied);
+	log_field_printf(&rec, "UDP_REPLY_FAILED", f[2], sizeof(f[2]), "%llu",
+		(unsigned long long)t.reply_failed);
+	log_field_printf(&rec, "UDP_SEND_QUEUE_FULL", f[3], sizeof(f[3]), "%llu",
+		(unsigned long long)t.queue_full);
+	log_field_printf(&rec, "UDP_KERNEL_DROPS", f[4], sizeof(f[4]), "%llu",
+		(unsigned long long)t.kernel_drops);
+	log_field_printf(&rec, "UDP_LOGGED", f[5], sizeof(f[5]), "%llu",
+		(unsigned long long)t.logged);
+	log_field_printf(&rec, "UDP_NOT_LOGGED", f[6], sizeof(f[6]), "%llu",
+		(unsigned long long)not_logged);
+	log_field_printf(&rec, "UDP_NOT_LOGGED_TOTAL", f[7], sizeof(f[7]), "%llu",
+		(unsigned long long)t.not_logged);
+	log_send(&rec, STOP_RECORD_WAIT_MS);
+}
+
+static void server_free(struct server *srv)
+{
+	struct generation *g, *next;
+
+	for (g = srv->oldest; g; g = next) {
+		next = atomic_load(&g->next);
+		generation_free(g);
+	}
+	if (srv->logq)
+		logq_free(srv->logq);
+	if (srv->ack_fd >= 0)
+		close(srv->ack_fd);
+	sd_event_unref(srv->event);
+	free(srv->workers);
+	free(srv->heartbeat_seen);
+	free(srv);
+}
+
+/* Stop the workers after their batch, flush the log (bounded), say what was done. */
+static void server_stop(struct server *srv, bool record)
+{
+	uint64_t unflushed = 0;
+	unsigned i;
+
+	notify_stopping();
+	for (i = 0; i < srv->started; i++)
+		worker_stop(&srv->workers[i]);
+	if (srv->logq)
+		unflushed = logq_stop(srv->logq, STOP_FLUSH_MS);
+	if (record)
+		stop_record(srv, unflushed);
+}
+
+int server_run(struct generation *gen, unsigned nworkers)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
-	int stop = 0;
+	struct totals t;
+	int r;
 
 	if (!srv) {
 		log_err("out of memory");
-		config_free(cfg);
-		sockets_close(socks);
+		generation_free(gen);
 		return EX_OSERR;
 	}
-	srv->cfg = cfg;
-	srv->socks = *socks;
-	srv->epfd = srv->sigfd = srv->timerfd = -1;
-	if (server_setup(srv) < 0) {
-		log_err("cannot set up the event loop");
+	srv->ack_fd = -1;
+	srv->nworkers = nworkers;
+	srv->oldest = gen;
+	atomic_init(&srv->latest, gen);
+	srv->summary_usec = now_usec();
+	r = server_setup(srv);
+	if (r < 0) {
+		errno = -r;
+		log_err("cannot start serving");
+		server_stop(srv, false);
 		server_free(srv);
 		return EX_OSERR;
 	}
-	log_write(LOG_INFO, 0, MSGID_STARTED, "serving %s%s (buffer %zu bytes, reply %zu bytes)",
-		srv->where, srv->socks.activated ? " from systemd" : "", cfg->buffer_size,
-		cfg->reply_len);
+	log_write(LOG_INFO, 0, MSGID_STARTED, "serving %s%s (buffer %zu bytes, reply %zu bytes) "
+		  "with %u worker%s", gen->where, gen->ls->activated ? " from systemd" : "",
+		gen->cfg->buffer_size, gen->cfg->reply_len, nworkers, nworkers == 1 ? "" : "s");
 	notify_ready();
-	report_status(srv);
-	while (stop == 0)
-		stop = server_step(srv);
-	notify_stopping();
-	if (stop < 0) {
-		log_err("epoll_wait");
-		server_free(srv);
-		return EX_OSERR;
+	totals_get(srv, &t);
+	report_status(srv, &t);
+	r = sd_event_loop(srv->event);
+	if (r < 0) {
+		errno = -r;
+		log_err("event loop");
 	}
-	log_write(LOG_INFO, 0, MSGID_STOPPED, "stopping on SIG%s: %llu received, %llu replied, %llu errors",
-		sigabbrev_np(stop), srv->count.received, srv->count.replied, srv->count.errors);
+	server_stop(srv, r >= 0);
 	server_free(srv);
-	return EX_OK;
+	return r < 0 ? EX_OSERR : EX_OK;
 }

@@ -1,14 +1,16 @@
-/* server.h - the event loop: datagrams in, replies out, signals, counters */
+/*
+ * server.h - the main thread: workers, log writer, signals, reloads,
+ * STATUS=, summaries, the watchdog and the stop record
+ */
 #ifndef UDP_REPLYD_SERVER_H
 #define UDP_REPLYD_SERVER_H
 
-#include "config.h"
-#include "sockets.h"
+#include "generation.h"
 
 /*
- * Serve until SIGTERM/SIGINT. Takes ownership of cfg and socks.
- * Returns a sysexits.h code (EX_OK on a clean stop).
+ * Serve gen with nworkers workers until SIGTERM/SIGINT. Takes ownership of
+ * gen. Returns a sysexits.h code (EX_OK on a clean stop).
  */
-int server_run(struct config *cfg, struct sockets *socks);
+int server_run(struct generation *gen, unsigned nworkers);
 
 #endif

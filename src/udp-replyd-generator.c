@@ -34,7 +34,8 @@
 
 #include "config.h"
 #include "netaddr.h"
-#include "sockets.h"
+#include "endpoint.h"
+#include "generation.h"
 
 #define GENERATOR_NAME "udp-replyd-generator"
 #define DROPIN_DIR "udp-replyd.socket.d"
@@ -77,24 +78,10 @@ static void gen_log(int priority, const char *fmt, ...)
 }
 
 struct listen_list {
-	char addr[LISTEN_MAX][NETADDR_STRLEN];
+	struct endpoint ep[ENDPOINTS_MAX];
 	size_t n;
-	bool dual_stack; /* "::": one socket for IPv6 and IPv4 */
+	bool dual_stack; /* the IPv6 wildcard: one socket for IPv6 and IPv4 */
 };
-
-/* Add one "ADDR:PORT" / "[ADDR]:PORT" unless it is already listed. */
-static void listen_add(struct listen_list *l, const struct sockaddr *sa)
-{
-	char buf[NETADDR_STRLEN];
-	size_t i;
-
-	if (!netaddr_format(sa, buf, sizeof(buf)) || l->n == LISTEN_MAX)
-		return;
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->addr[i], buf) == 0)
-			return;
-	strcpy(l->addr[l->n++], buf);
-}
 
 /*
  * The socket addresses cfg's address:port stands for: a literal is itself,
@@ -104,32 +91,31 @@ static void listen_add(struct listen_list *l, const struct sockaddr *sa)
 static int listen_resolve(const struct config *cfg, struct listen_list *l)
 {
 	char err[CONFIG_ERROR_MAX];
-	struct addrinfo *res, *ai;
+	int n;
+	size_t i;
 
 	memset(l, 0, sizeof(*l));
-	l->dual_stack = strcmp(cfg->address, "::") == 0;
-	if (sockets_resolve(cfg, &res, err, sizeof(err)) < 0) {
+	n = endpoint_resolve(cfg, l->ep, ENDPOINTS_MAX, err, sizeof(err));
+	if (n < 0) {
 		gen_log(LOG_ERR, "%s; not writing the " DROPIN_DIR " drop-in, "
 			"the socket keeps the address of its unit file", err);
 		return -1;
 	}
-	for (ai = res; ai; ai = ai->ai_next)
-		if (ai->ai_family == AF_INET || ai->ai_family == AF_INET6)
-			listen_add(l, ai->ai_addr);
-	freeaddrinfo(res);
-
-	if (l->n == 0) {
-		gen_log(LOG_ERR,
-			"%s:%d: address \"%s\" has no IPv4 or IPv6 "
-			"address; not writing the " DROPIN_DIR " drop-in",
-			cfg->path, cfg->address_line, cfg->address);
-		return -1;
-	}
+	l->n = (size_t)n;
+	for (i = 0; i < l->n; i++)
+		l->dual_stack |= endpoint_dual_stack(&l->ep[i].addr.sa);
 	return 0;
 }
 
+/*
+ * One ListenDatagram= per worker per address, all in one SO_REUSEPORT group
+ * (systemd 252 opens a socket for each identical line); the daemon gives
+ * the i-th socket of each address to worker i.
+ */
 static int dropin_print(FILE *f, const struct config *cfg, const struct listen_list *l)
 {
+	char addr[NETADDR_STRLEN];
+	unsigned workers = generation_workers(cfg), w;
 	size_t i;
 
 	fprintf(f,
@@ -139,10 +125,16 @@ static int dropin_print(FILE *f, const struct config *cfg, const struct listen_l
 		"[Socket]\n"
 		"ListenDatagram=\n",
 		cfg->path);
-	for (i = 0; i < l->n; i++)
-		fprintf(f, "ListenDatagram=%s\n", l->addr[i]);
+	for (i = 0; i < l->n; i++) {
+		netaddr_format(&l->ep[i].addr.sa, addr, sizeof(addr));
+		for (w = 0; w < workers; w++)
+			fprintf(f, "ListenDatagram=%s\n", addr);
+	}
+	fprintf(f, "ReusePort=yes\n");
 	if (l->dual_stack)
 		fprintf(f, "BindIPv6Only=both\n");
+	if (cfg->receive_buffer)
+		fprintf(f, "ReceiveBuffer=%d\n", cfg->receive_buffer);
 	return ferror(f) ? -1 : 0;
 }
 

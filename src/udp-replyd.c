@@ -6,9 +6,11 @@
 #include <sysexits.h>
 
 #include "config.h"
+#include "endpoint.h"
+#include "escape.h"
+#include "generation.h"
 #include "log.h"
 #include "server.h"
-#include "sockets.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/udp-replyd.conf"
 
@@ -35,12 +37,55 @@ static int print_config(const struct config *cfg)
 		perror("udp-replyd");
 		return EX_OSERR;
 	}
-	log_escape(reply, cfg->reply_len * 4 + 1, (const unsigned char *)cfg->reply,
+	escape_text(reply, cfg->reply_len * 4 + 1, (const unsigned char *)cfg->reply,
 		cfg->reply_len);
 	printf("%s: OK\naddress \"%s\"\nport %u\nbuffer_size %zu\nreply \"%s\"\n", cfg->path,
 		cfg->address, cfg->port, cfg->buffer_size, reply);
 	free(reply);
 	return EX_OK;
+}
+
+/* Like nginx -t: a name that does not resolve fails the check. */
+static int check_config(struct config *cfg)
+{
+	struct endpoint ep[ENDPOINTS_MAX];
+	char err[CONFIG_ERROR_MAX];
+	int rc;
+
+	if (endpoint_resolve(cfg, ep, ENDPOINTS_MAX, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		config_free(cfg);
+		return EX_CONFIG;
+	}
+	rc = print_config(cfg);
+	config_free(cfg);
+	return rc;
+}
+
+/* The first generation: systemd's sockets, or our own; then serve it. */
+static int serve(struct config *cfg)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct listeners *ls;
+	struct generation *gen;
+	unsigned workers;
+	int rc;
+
+	rc = listeners_activated(&ls);
+	if (rc != 0) {
+		config_free(cfg);
+		return rc;
+	}
+	workers = ls ? ls->nworkers : generation_workers(cfg);
+	rc = generation_build(cfg, ls, NULL, workers, &gen, err, sizeof(err));
+	if (rc != 0) {
+		if (rc == EX_CONFIG)
+			log_errx("%s", err);
+		return rc;
+	}
+	rc = server_run(gen, workers);
+	log_close();
+	return rc;
 }
 
 int main(int argc, char *argv[])
@@ -56,9 +101,8 @@ int main(int argc, char *argv[])
 	enum log_target target = LOG_TARGET_AUTO;
 	const char *path = DEFAULT_CONFIG;
 	char err[CONFIG_ERROR_MAX];
-	struct sockets socks;
 	struct config *cfg;
-	int opt, check = 0, rc;
+	int opt, check = 0;
 
 	while ((opt = getopt_long(argc, argv, "c:thV", options, NULL)) != -1) {
 		switch (opt) {
@@ -95,25 +139,7 @@ int main(int argc, char *argv[])
 		fprintf(stderr, "%s\n", err);
 		return EX_CONFIG;
 	}
-	if (check) {
-		struct addrinfo *res;
-
-		/* Like nginx -t: a name that does not resolve fails the check. */
-		if (sockets_resolve(cfg, &res, err, sizeof(err)) < 0) {
-			fprintf(stderr, "%s\n", err);
-			config_free(cfg);
-			return EX_CONFIG;
-		}
-		freeaddrinfo(res);
-		rc = print_config(cfg);
-		config_free(cfg);
-		return rc;
-	}
-	rc = sockets_open(cfg, &socks);
-	if (rc != 0) {
-		config_free(cfg);
-		return rc;
-	}
-	sockets_check_config(&socks, cfg);
-	return server_run(cfg, &socks);
+	if (check)
+		return check_config(cfg);
+	return serve(cfg);
 }

@@ -1,4 +1,4 @@
-/* check_log.c - log_escape(), log_format_datagram(), log_target_parse() */
+/* check_log.c - escape_text(), record_format_message(), log_target_parse() */
 #include <check.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -6,7 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "log.h"
+#include "record.h"
 
 /* Bytes as a string literal; len excludes the literal's own NUL. */
 #define BYTES(s) (const unsigned char *)(s), sizeof(s) - 1
@@ -108,7 +110,7 @@ START_TEST(test_escape)
 	size_t n;
 
 	memset(buf, 'Z', sizeof(buf));
-	n = log_escape(buf, sizeof(buf), (const unsigned char *)c->in, c->len);
+	n = escape_text(buf, sizeof(buf), (const unsigned char *)c->in, c->len);
 	ck_assert_msg(memchr(buf, '\0', sizeof(buf)) != NULL, "%s: not NUL-terminated", c->name);
 	ck_assert_msg(
 		strcmp(buf, c->out) == 0, "%s: got \"%s\", want \"%s\"", c->name, buf, c->out);
@@ -123,7 +125,7 @@ START_TEST(test_escape_each_byte)
 	char buf[16], want[8];
 	size_t n;
 
-	n = log_escape(buf, sizeof(buf), &byte, 1);
+	n = escape_text(buf, sizeof(buf), &byte, 1);
 	ck_assert_uint_eq(n, 1);
 	if (byte >= 0x20 && byte < 0x7f && byte != '"' && byte != '\\') {
 		want[0] = (char)byte;
@@ -197,7 +199,7 @@ START_TEST(test_escape_short)
 
 	ck_assert(c->size < sizeof(buf));
 	memset(buf, 'Z', sizeof(buf));
-	n = log_escape(buf, c->size, (const unsigned char *)c->in, c->len);
+	n = escape_text(buf, c->size, (const unsigned char *)c->in, c->len);
 	for (i = c->size; i < sizeof(buf); i++)
 		ck_assert_msg(buf[i] == 'Z', "%s: byte %zu written, size %zu", c->name, i, c->size);
 	ck_assert_msg(memchr(buf, '\0', c->size) != NULL, "%s: not NUL-terminated", c->name);
@@ -212,7 +214,7 @@ START_TEST(test_escape_size_0)
 {
 	char buf[4] = "ZZZ";
 
-	ck_assert_uint_eq(log_escape(buf, 0, BYTES("abc")), 0);
+	ck_assert_uint_eq(escape_text(buf, 0, BYTES("abc")), 0);
 	ck_assert_str_eq(buf, "ZZZ");
 }
 END_TEST
@@ -230,9 +232,9 @@ START_TEST(test_escape_resume)
 	size_t off = 0, n;
 
 	joined[0] = '\0';
-	ck_assert_uint_eq(log_escape(full, sizeof(full), in, sizeof(in) - 1), sizeof(in) - 1);
+	ck_assert_uint_eq(escape_text(full, sizeof(full), in, sizeof(in) - 1), sizeof(in) - 1);
 	while (off < sizeof(in) - 1) {
-		n = log_escape(part, size, in + off, sizeof(in) - 1 - off);
+		n = escape_text(part, size, in + off, sizeof(in) - 1 - off);
 		if (n == 0) {
 			/* Only when no escape fits: at most "\xHH" or one 4-byte character. */
 			ck_assert_msg(size <= 4, "size %zu: stuck at input byte %zu", size, off);
@@ -248,7 +250,7 @@ START_TEST(test_escape_resume)
 }
 END_TEST
 
-/* ---- log_format_datagram ------------------------------------------------ */
+/* ---- record_format_message ------------------------------------------------ */
 
 static struct sockaddr_in v4(const char *addr, uint16_t port)
 {
@@ -277,7 +279,7 @@ static char *format(const struct datagram *dg)
 	static char buf[2048];
 
 	memset(buf, 'Z', sizeof(buf));
-	log_format_datagram(buf, sizeof(buf), dg);
+	record_format_message(buf, sizeof(buf), dg);
 	ck_assert_msg(memchr(buf, '\0', sizeof(buf)) != NULL, "not NUL-terminated");
 	return buf;
 }
@@ -345,10 +347,10 @@ START_TEST(test_format_long_payload)
 	unsigned char *payload = malloc(n);
 	char want[256];
 	struct datagram dg = {(const struct sockaddr *)&r, (const struct sockaddr *)&l, NULL, n, n};
-	size_t shown = n < LOG_PAYLOAD_MESSAGE_MAX ? n : LOG_PAYLOAD_MESSAGE_MAX;
+	size_t shown = n < RECORD_PAYLOAD_MESSAGE_MAX ? n : RECORD_PAYLOAD_MESSAGE_MAX;
 	int len;
 
-	ck_assert_int_eq(LOG_PAYLOAD_MESSAGE_MAX, 64);
+	ck_assert_int_eq(RECORD_PAYLOAD_MESSAGE_MAX, 64);
 	ck_assert_ptr_nonnull(payload);
 	memset(payload, 'x', n);
 	dg.payload = payload;
@@ -439,7 +441,7 @@ START_TEST(test_format_small_buffer)
 	size_t i;
 
 	memset(buf, 'Z', sizeof(buf));
-	log_format_datagram(buf, size, &dg);
+	record_format_message(buf, size, &dg);
 	for (i = size; i < sizeof(buf); i++)
 		ck_assert_msg(buf[i] == 'Z', "size %zu: byte %zu written", size, i);
 	ck_assert_msg(memchr(buf, '\0', size) != NULL, "size %zu: not NUL-terminated", size);

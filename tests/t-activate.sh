@@ -45,7 +45,7 @@ note "the config's port is not bound, and said so exactly once"
 expect_exit 3 "$UDPSEND" -q -t 1 127.0.0.1 "$Q" "Hello UDP Server"
 assert_log -F "udp-replyd: socket-activated on 127.0.0.1:$P, [::1]:$P; address/port in $conf (127.0.0.1:$Q) not used"
 assert_eq "$(count_log -F 'socket-activated on')" 1 "notices"
-wait_notify "^STATUS=Serving 127\.0\.0\.1:$P, \[::1\]:$P: 4 received, 4 replied, 0 errors\$"
+wait_notify "^STATUS=Serving 127\.0\.0\.1:$P, \[::1\]:$P \\([0-9]+ workers?\\): 4 received, 4 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
 
 note "reload while activated: new reply on the same sockets, no rebinding"
 write_conf "$conf" address=127.0.0.1 port="$R" reply="after reload"

@@ -63,7 +63,7 @@ if have_ipv6; then
 else
 	addr=127.0.0.1 shown="127.0.0.1:$P"
 fi
-write_conf "$conf" address="$addr" port="$P" buffer_size=32
+write_conf "$conf" address="$addr" port="$P" buffer_size=32 raw="workers = 1;"
 
 LOG_TARGET=journal
 start_daemon "$conf"
@@ -80,7 +80,7 @@ if have_ipv6; then
 	ask -s "[::1]:$S6" ::1 "$P" "over v6"
 fi
 note "reload: a bigger buffer; a 5000-byte datagram's payload is capped at 4096"
-write_conf "$conf" address="$addr" port="$P" buffer_size=8192
+write_conf "$conf" address="$addr" port="$P" buffer_size=8192 raw="workers = 1;"
 kill -HUP "$pid"
 wait_notify -F READY=1 2
 ask -s "127.0.0.1:$S5" 127.0.0.1 "$P" "$long"
@@ -178,22 +178,29 @@ n=$((n + 1))
 jstr "$T/datagrams.json" ".[$n].UDP_PAYLOAD" "still here"
 jstr "$T/datagrams.json" ".[$n].UDP_SIZE" 10
 
-# daemon ID PRIORITY MESSAGE: the one record with MESSAGE_ID ${MSGID}ID.
+# daemon ID PRIORITY MESSAGE [KEYS]: the one record with MESSAGE_ID ${MSGID}ID,
+# its fields exactly KEYS (a JSON array) when given, else the four of every record.
 daemon_record() {
 	_sel="[.[] | select(.MESSAGE_ID == \"${MSGID}$1\")]"
 	jjson "$all" "$_sel | length" 1
 	jjson "$all" "${_sel}[0] | [keys[] | select(startswith(\"_\") | not)]" \
-		'["MESSAGE","MESSAGE_ID","PRIORITY","SYSLOG_IDENTIFIER"]'
+		"${4:-[\"MESSAGE\",\"MESSAGE_ID\",\"PRIORITY\",\"SYSLOG_IDENTIFIER\"]}"
 	jstr "$all" "${_sel}[0].SYSLOG_IDENTIFIER" udp-replyd
 	jstr "$all" "${_sel}[0].PRIORITY" "$2"
 	jstr "$all" "${_sel}[0].MESSAGE" "$3"
 }
 note "started, reloaded, reload failed, stopped"
 total=$ndg
-daemon_record 02 6 "serving $shown (buffer 32 bytes, reply 16 bytes)"
+daemon_record 02 6 "serving $shown (buffer 32 bytes, reply 16 bytes) with 1 worker"
 daemon_record 03 6 "reloaded $conf: serving $shown (buffer 8192 bytes, reply 16 bytes)"
 daemon_record 04 3 "reload failed, keeping the old configuration: $conf:1: syntax error"
-daemon_record 05 6 "stopping on SIGTERM: $total received, $total replied, 0 errors"
+daemon_record 05 6 "stopping on SIGTERM: $total received, $total replied, 0 errors, 0 dropped by the kernel, $total logged, 0 not logged" \
+	'["MESSAGE","MESSAGE_ID","PRIORITY","SYSLOG_IDENTIFIER","UDP_KERNEL_DROPS","UDP_LOGGED","UDP_NOT_LOGGED","UDP_NOT_LOGGED_TOTAL","UDP_RECEIVED","UDP_REPLIED","UDP_REPLY_FAILED","UDP_SEND_QUEUE_FULL"]'
+stop="[.[] | select(.MESSAGE_ID == \"${MSGID}05\")][0]"
+for kv in UDP_RECEIVED=$total UDP_REPLIED=$total UDP_REPLY_FAILED=0 UDP_SEND_QUEUE_FULL=0 \
+	UDP_KERNEL_DROPS=0 UDP_LOGGED=$total UDP_NOT_LOGGED=0 UDP_NOT_LOGGED_TOTAL=0; do
+	jstr "$all" "$stop.${kv%%=*}" "${kv#*=}"
+done
 # Records in the order they happened.
 jjson "$all" '[.[] | .MESSAGE_ID[-2:]] | unique | length' 5
 jjson "$all" '[.[] | select(.MESSAGE_ID[-2:] != "01") | .MESSAGE_ID[-2:]]' '["02","03","04","05"]'

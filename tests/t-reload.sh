@@ -77,7 +77,7 @@ poll_until "$UDP_REPLYD_TEST_WAIT" grep -q "Listening on" "$T/holder.err" ||
 write_conf "$conf" address=127.0.0.1 port="$R" reply="four"
 n=$((n + 1))
 reload "$n"
-wait_log -F "udp-replyd: cannot bind 127.0.0.1:$R: Address already in use"
+wait_log -F "udp-replyd: cannot bind 127.0.0.1:$R: port held by another process"
 wait_log -F "udp-replyd: reload failed, keeping the old configuration: " 7
 replies 127.0.0.1 "$Q" "three"
 assert_eq "$(count_log -F 'reloaded ')" 2 "successful reloads"
@@ -91,7 +91,7 @@ replies 127.0.0.1 "$Q" "five"
 note "SIGTERM: exit 0, STOPPING=1"
 stop_daemon TERM || fail "SIGTERM: exit $DAEMON_RC, wanted 0"
 wait_notify -F STOPPING=1
-wait_log "^udp-replyd: stopping on SIGTERM: [0-9]+ received, [0-9]+ replied, 0 errors\$"
+wait_log "^udp-replyd: stopping on SIGTERM: [0-9]+ received, [0-9]+ replied, 0 errors, 0 dropped by the kernel, [0-9]+ logged, 0 not logged$"
 
 note "SIGINT: exit 0"
 write_conf "$conf" address=127.0.0.1 port="$Q"

@@ -22,13 +22,13 @@ ask 127.0.0.1 "$P" "second"
 assert_reply_from 127.0.0.1 "$P" 16
 wait_log "^udp-replyd: 6 bytes from 127\.0\.0\.1:[0-9]+ to 127\.0\.0\.1:$P: \"second\"\$"
 # The status line is refreshed by a timer, at most once a second.
-wait_notify "^STATUS=Serving 127\.0\.0\.1:$P: 2 received, 2 replied, 0 errors\$"
+wait_notify "^STATUS=Serving 127\.0\.0\.1:$P \\([0-9]+ workers?\\): 2 received, 2 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
 
 note "a burst of 5000 datagrams: every one answered and logged once"
 "$UDPPROBE" burst 127.0.0.1 "$P" 5000 100 >"$T/burst" || fail "burst: $(cat "$T/burst")"
 assert_eq "$(cat "$T/burst")" "sent 5000 replies 5000" "burst"
 wait_log "^udp-replyd: 100 bytes from 127\.0\.0\.1:[0-9]+ to 127\.0\.0\.1:$P: \"" 5000
-wait_notify "^STATUS=Serving 127\.0\.0\.1:$P: 5002 received, 5002 replied, 0 errors\$"
+wait_notify "^STATUS=Serving 127\.0\.0\.1:$P \\([0-9]+ workers?\\): 5002 received, 5002 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
 assert_eq "$(count_log -F ' bytes from ')" 5002 "datagram log lines"
 # STATUS= is sent only when it changed.
 [ -z "$(grep '^STATUS=' "$NOTIFY_OUT" | uniq -d)" ] || fail "the same STATUS= sent twice in a row"
@@ -71,7 +71,7 @@ ask ::1 "$P" "six"
 assert_reply_from ::1 "$P" 16
 # Bound to ::1 only: IPv4 is refused.
 expect_exit 3 "$UDPSEND" -q -t 1 127.0.0.1 "$P" "Hello UDP Server"
-wait_notify "^STATUS=Serving \[::1\]:$P: 2 received, 2 replied, 0 errors\$"
+wait_notify "^STATUS=Serving \[::1\]:$P \\([0-9]+ workers?\\): 2 received, 2 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
 stop_daemon TERM || fail "SIGTERM: exit $DAEMON_RC, wanted 0"
 
 note "dual stack on [::]:$P"
@@ -87,7 +87,7 @@ ask 127.0.0.1 "$P" "v4"
 assert_reply_from 127.0.0.1 "$P" 16
 ask ::1 "$P" "v6"
 assert_reply_from ::1 "$P" 16
-wait_notify "^STATUS=Serving \[::\]:$P: 4 received, 4 replied, 0 errors\$"
+wait_notify "^STATUS=Serving \[::\]:$P \\([0-9]+ workers?\\): 4 received, 4 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
 stop_daemon TERM || fail "SIGTERM: exit $DAEMON_RC, wanted 0"
 wait_notify -F STOPPING=1
 wait_log -F "udp-replyd: stopping on SIGTERM: 4 received, 4 replied, 0 errors"

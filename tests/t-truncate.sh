@@ -47,7 +47,7 @@ wait_log "^udp-replyd: 6 bytes $from: \"h$(printf '\303\251')llo\"\$"
 ask 127.0.0.1 "$P" -x '68 c3 28 e2 82'             # a broken sequence, then a cut one
 wait_log "^udp-replyd: 5 bytes $from: \"h\\\\xc3\\(\\\\xe2\\\\x82\"\$"
 
-wait_notify "^STATUS=Serving 127\.0\.0\.1:$P: 8 received, 8 replied, 0 errors\$"
+wait_notify "^STATUS=Serving 127\.0\.0\.1:$P \\([0-9]+ workers?\\): 8 received, 8 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
 stop_daemon TERM || fail "SIGTERM: exit $DAEMON_RC, wanted 0"
 
 note "the message shows at most 64 bytes, then ..."

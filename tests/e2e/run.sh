@@ -502,10 +502,10 @@ for i in 1 2 3 4 5; do
 	in_ct udpsend 127.0.0.1 20002 "count $i" >/dev/null || die "udpsend $i failed"
 done
 # Counted since the restart: the reply check of 4.6 and these five.
-counters_are() { unit_prop udp-replyd StatusText | grep -q ': 6 received, 6 replied, 0 errors$'; }
+counters_are() { unit_prop udp-replyd StatusText | grep -q ': 6 received, 6 replied, 0 errors, 0 dropped by the kernel, 0 not logged$'; }
 wait_for 10 "STATUS= to count 6 datagrams" counters_are
 status=$(in_ct systemctl status --no-pager udp-replyd) || true
-grep -q 'Status: "Serving 127.0.0.1:20002: 6 received, 6 replied, 0 errors"' <<<"$status" ||
+grep -Eq 'Status: "Serving 127\.0\.0\.1:20002 \([0-9]+ workers?\): 6 received, 6 replied, 0 errors, 0 dropped by the kernel, 0 not logged"' <<<"$status" ||
 	{ say "$status"; die "systemctl status does not show the counters"; }
 ok "$(grep 'Status:' <<<"$status" | sed 's/^ *//')"
 

@@ -1,6 +1,6 @@
 /*
  * fuzz-util.h - helpers shared by the libFuzzer harnesses: an input reader,
- * exact-size socket addresses, and an independent reference for log_escape().
+ * exact-size socket addresses, and an independent reference for escape_text().
  *
  * Environment switches (read once by fuzz_env_init()):
  *   FUZZ_STRICT=1        add policy checks that go beyond the written spec:
@@ -211,7 +211,7 @@ static size_t ref_utf8(const unsigned char *d, size_t len, uint32_t *cp)
 }
 
 /*
- * Line separators and bidi controls, which log_escape() writes as \xHH per
+ * Line separators and bidi controls, which escape_text() writes as \xHH per
  * byte (log.h): U+061C ALM, U+200E LRM, U+200F RLM, U+2028 LINE SEPARATOR,
  * U+2029 PARAGRAPH SEPARATOR, U+202A..U+202E (LRE RLE PDF LRO RLO),
  * U+2066..U+2069 (LRI RLI FSI PDI).

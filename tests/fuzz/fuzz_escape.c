@@ -1,10 +1,10 @@
 /*
- * fuzz_escape.c - libFuzzer harness for log_escape() and log_format_datagram()
+ * fuzz_escape.c - libFuzzer harness for escape_text() and record_format_message()
  *
  * Input: first byte picks the target (even: log_escape, odd:
- * log_format_datagram), the rest is read by struct reader (fuzz-util.h).
+ * record_format_message), the rest is read by struct reader (fuzz-util.h).
  *
- * log_escape(buf, size, data, len), with buf a heap block of exactly size:
+ * escape_text(buf, size, data, len), with buf a heap block of exactly size:
  *   - returns at most len; with size 0 writes nothing;
  *   - buf is NUL-terminated and no longer than size-1;
  *   - buf holds no byte < 0x20 nor 0x7f, no C1 control, line separator or
@@ -15,7 +15,7 @@
  *     out as \xHH per byte);
  *   - it stops only when the next escape would not fit (never splits one).
  *
- * log_format_datagram(): random AF_INET/AF_INET6/v4-mapped/other senders and
+ * record_format_message(): random AF_INET/AF_INET6/v4-mapped/other senders and
  * local addresses, payloads, datagram sizes and buffer sizes:
  *   - the text is exactly "SIZE byte(s)[ (truncated to LEN)] from REMOTE[ to LOCAL]:
  *     \"ESCAPED\"[...]" with at most 64 payload bytes shown, and fits in
@@ -30,7 +30,8 @@
 #include <string.h>
 
 #include "fuzz-util.h"
-#include "log.h"
+#include "escape.h"
+#include "record.h"
 
 #define LOG_LINE_MAX 2048 /* log.c's buffer for MESSAGE */
 #define BIG 8192
@@ -46,7 +47,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* Everything log_escape(buf, size, data, len) promises; returns what it consumed. */
+/* Everything escape_text(buf, size, data, len) promises; returns what it consumed. */
 static size_t check_escape(size_t size, const unsigned char *data, size_t len)
 {
 	char *buf = malloc(size ? size : 1);
@@ -58,13 +59,13 @@ static size_t check_escape(size_t size, const unsigned char *data, size_t len)
 	if (size == 0) {
 		/* Nothing may be written: a 1-byte canary stands in for the buffer. */
 		buf[0] = 'Z';
-		used = log_escape(buf, 0, data, len);
+		used = escape_text(buf, 0, data, len);
 		CHECK(used == 0, "size 0 consumed %zu", used);
 		CHECK(buf[0] == 'Z', "size 0 wrote into the buffer");
 		free(buf);
 		return 0;
 	}
-	used = log_escape(buf, size, data, len);
+	used = escape_text(buf, size, data, len);
 	CHECK(used <= len, "consumed %zu of %zu bytes", used, len);
 	outlen = strnlen(buf, size);
 	CHECK(outlen < size, "no NUL within size %zu", size);
@@ -124,7 +125,7 @@ static void fuzz_datagram(struct reader *r)
 	struct sockaddr *remote, *local = NULL;
 	struct datagram dg;
 	char *small, big[BIG], want[BIG], raddr[128], laddr[128], trunc[64] = "";
-	char esc[LOG_PAYLOAD_MESSAGE_MAX * 4 + 1], piece[8];
+	char esc[RECORD_PAYLOAD_MESSAGE_MAX * 4 + 1], piece[8];
 	size_t size, extra, shown, in = 0, e = 0, k, plen, biglen, wantlen;
 	uint8_t flags;
 	const char *why;
@@ -165,7 +166,7 @@ static void fuzz_datagram(struct reader *r)
 	}
 	if (dg.len < dg.size)
 		snprintf(trunc, sizeof(trunc), " (truncated to %zu)", dg.len);
-	shown = dg.len < LOG_PAYLOAD_MESSAGE_MAX ? dg.len : LOG_PAYLOAD_MESSAGE_MAX;
+	shown = dg.len < RECORD_PAYLOAD_MESSAGE_MAX ? dg.len : RECORD_PAYLOAD_MESSAGE_MAX;
 	while (in < shown) {
 		k = ref_escape_piece(dg.payload + in, shown - in, piece, &plen);
 		memcpy(esc + e, piece, plen);
@@ -175,10 +176,10 @@ static void fuzz_datagram(struct reader *r)
 	esc[e] = '\0';
 	wantlen = (size_t)snprintf(want, sizeof(want), "%zu byte%s%s from %s%s: \"%s\"%s", dg.size,
 		dg.size == 1 ? "" : "s", trunc, raddr, laddr, esc,
-		dg.len > LOG_PAYLOAD_MESSAGE_MAX ? "..." : "");
+		dg.len > RECORD_PAYLOAD_MESSAGE_MAX ? "..." : "");
 
 	memset(big, 'Z', sizeof(big));
-	log_format_datagram(big, sizeof(big), &dg);
+	record_format_message(big, sizeof(big), &dg);
 	biglen = strnlen(big, sizeof(big));
 	CHECK(biglen < sizeof(big), "no NUL");
 	CHECK(biglen == wantlen && memcmp(big, want, wantlen) == 0,
@@ -191,7 +192,7 @@ static void fuzz_datagram(struct reader *r)
 	small = malloc(size ? size : 1);
 	if (size == 0)
 		small[0] = 'Z';
-	log_format_datagram(small, size, &dg);
+	record_format_message(small, size, &dg);
 	if (size == 0) {
 		CHECK(small[0] == 'Z', "size 0 wrote into the buffer");
 	} else {

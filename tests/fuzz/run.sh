@@ -59,7 +59,7 @@ start=$(date +%s)
 for h in $harnesses; do
 	case $h in
 	fuzz_config) srcs="config.c log.c netaddr.c" ;;
-	fuzz_escape) srcs="log.c netaddr.c" ;;
+	fuzz_escape) srcs="escape.c record.c log.c netaddr.c" ;;
 	fuzz_netaddr) srcs="netaddr.c" ;;
 	*) echo "run.sh: no harness '$h'" >&2; exit 2 ;;
 	esac

@@ -1,0 +1,136 @@
+/* generation.c - config + sockets + buffers, built whole and swapped whole */
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "generation.h"
+#include "log.h"
+
+/* The CPU limit of our cgroup (cgroup v2 cpu.max, all the way up), or 0. */
+static unsigned cgroup_cpus(void)
+{
+	char line[4096], path[4400], *dir, *slash;
+	unsigned long long quota, period;
+	unsigned best = 0, n;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+
+	if (!f)
+		return 0;
+	dir = NULL;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "0::", 3)) {
+			dir = line + 3;
+			dir[strcspn(dir, "\n")] = '\0';
+			break;
+		}
+	fclose(f);
+	while (dir) {
+		snprintf(path, sizeof(path), "/sys/fs/cgroup%s/cpu.max", dir);
+		f = fopen(path, "re");
+		if (f) {
+			if (fscanf(f, "%llu %llu", &quota, &period) == 2 && period > 0) {
+				n = (unsigned)((quota + period - 1) / period);
+				if (n > 0 && (best == 0 || n < best))
+					best = n;
+			}
+			fclose(f);
+		}
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	return best;
+}
+
+unsigned generation_workers(const struct config *cfg)
+{
+	cpu_set_t set;
+	unsigned n = 1, limit;
+	long online;
+
+	if (cfg->workers != CONFIG_WORKERS_AUTO)
+		return cfg->workers;
+	if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+		n = (unsigned)CPU_COUNT(&set);
+	} else {
+		online = sysconf(_SC_NPROCESSORS_ONLN);
+		n = online > 0 ? (unsigned)online : 1;
+	}
+	limit = cgroup_cpus();
+	if (limit && limit < n)
+		n = limit;
+	if (n > CONFIG_WORKERS_MAX)
+		n = CONFIG_WORKERS_MAX;
+	return n ? n : 1;
+}
+
+int generation_build(struct config *cfg, struct listeners *ls, const struct generation *prev,
+	unsigned nworkers, struct generation **out, char *err, size_t errlen)
+{
+	struct endpoint ep[ENDPOINTS_MAX];
+	struct generation *g = calloc(1, sizeof(*g));
+	int n = 0, rc = EX_OSERR;
+
+	*out = NULL;
+	snprintf(err, errlen, "%s", strerror(ENOMEM));
+	if (!g)
+		goto fail;
+	g->seq = prev ? prev->seq + 1 : 1;
+	g->cfg = cfg;
+	cfg = NULL;
+	g->buffers = malloc((size_t)nworkers * BATCH * g->cfg->buffer_size);
+	if (!g->buffers)
+		goto fail;
+	if (!ls && prev && prev->ls->activated) {
+		ls = listeners_ref(prev->ls);
+	} else if (!ls) {
+		n = endpoint_resolve(g->cfg, ep, ENDPOINTS_MAX, err, errlen);
+		if (n < 0) {
+			rc = EX_CONFIG;
+			goto fail;
+		}
+		if (prev && listeners_serve(prev->ls, ep, (size_t)n, nworkers,
+					    g->cfg->receive_buffer)) {
+			ls = listeners_ref(prev->ls);
+		} else {
+			rc = listeners_bind(ep, (size_t)n, nworkers, g->cfg->receive_buffer,
+				prev ? prev->ls : NULL, &ls);
+			if (rc) {
+				snprintf(err, errlen, "cannot bind the new address");
+				goto fail;
+			}
+		}
+	}
+	if (ls->activated && (n = endpoint_resolve(g->cfg, ep, ENDPOINTS_MAX, err, errlen)) > 0)
+		listeners_check_config(ls, ep, (size_t)n, g->cfg->path);
+	g->ls = ls;
+	ls = NULL;
+	listeners_describe(g->ls, g->where, sizeof(g->where));
+	*out = g;
+	return 0;
+fail:
+	listeners_unref(ls);
+	config_free(cfg);
+	generation_free(g);
+	return rc;
+}
+
+unsigned char *generation_buffers(const struct generation *g, unsigned w)
+{
+	return g->buffers + (size_t)w * BATCH * g->cfg->buffer_size;
+}
+
+void generation_free(struct generation *g)
+{
+	if (!g)
+		return;
+	listeners_unref(g->ls);
+	config_free(g->cfg);
+	free(g->buffers);
+	free(g);
+}

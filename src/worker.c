@@ -1,0 +1,343 @@
+/* worker.c - one serving thread: receive batch -> reply -> send -> record */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <systemd/sd-event.h>
+
+#include "counter.h"
+#include "log.h"
+#include "worker.h"
+
+union control {
+	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
+		 CMSG_SPACE(sizeof(uint32_t))];
+	struct cmsghdr align;
+};
+
+/* One batch of datagrams and their replies; allocated once per worker. */
+struct worker_batch {
+	struct mmsghdr in[BATCH], out[BATCH];
+	struct iovec in_iov[BATCH], out_iov[BATCH];
+	union netaddr_inet peer[BATCH], local[BATCH];
+	union control in_ctl[BATCH], out_ctl[BATCH];
+	int reply_errno[BATCH];
+};
+
+/* A socket this worker polls. */
+struct worker_watch {
+	struct worker *w;
+	struct listener *l;
+	sd_event_source *source;
+};
+
+/*
+ * Read what the kernel said about one datagram: the address it was sent to
+ * (into local, and into the reply's control message so that the reply
+ * leaves from it, as Knot DNS does) and the socket's drop count.
+ * Returns the reply's control length, 0 without packet info.
+ */
+static size_t read_control(struct msghdr *in, union control *out, union netaddr_inet *local,
+	struct listener *l)
+{
+	struct cmsghdr *c, *o = (struct cmsghdr *)out->buf;
+	struct in6_pktinfo pi6;
+	struct in_pktinfo pi;
+	uint32_t drops;
+	size_t len = 0;
+
+	local->sa.sa_family = AF_UNSPEC;
+	for (c = CMSG_FIRSTHDR(in); c; c = CMSG_NXTHDR(in, c)) {
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
+			memcpy(&drops, CMSG_DATA(c), sizeof(drops));
+			atomic_store_explicit(&l->drops_seen, drops, memory_order_relaxed);
+		} else if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+			memset(&local->in, 0, sizeof(local->in));
+			local->in.sin_family = AF_INET;
+			local->in.sin_addr = pi.ipi_addr;
+			local->in.sin_port = htons(l->port);
+			pi.ipi_spec_dst = pi.ipi_addr;
+			pi.ipi_ifindex = 0;
+			o->cmsg_level = IPPROTO_IP;
+			o->cmsg_type = IP_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi));
+			memcpy(CMSG_DATA(o), &pi, sizeof(pi));
+			len = CMSG_SPACE(sizeof(pi));
+		} else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+			memset(&local->in6, 0, sizeof(local->in6));
+			local->in6.sin6_family = AF_INET6;
+			local->in6.sin6_addr = pi6.ipi6_addr;
+			local->in6.sin6_port = htons(l->port);
+			/* Only a link-local source needs its interface. */
+			if (!IN6_IS_ADDR_LINKLOCAL(&pi6.ipi6_addr))
+				pi6.ipi6_ifindex = 0;
+			o->cmsg_level = IPPROTO_IPV6;
+			o->cmsg_type = IPV6_PKTINFO;
+			o->cmsg_len = CMSG_LEN(sizeof(pi6));
+			memcpy(CMSG_DATA(o), &pi6, sizeof(pi6));
+			len = CMSG_SPACE(sizeof(pi6));
+		}
+	}
+	return len;
+}
+
+static void batch_prepare(struct worker_batch *b, unsigned char *buffers, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < BATCH; i++) {
+		b->in_iov[i].iov_base = buffers + i * size;
+		b->in_iov[i].iov_len = size;
+		b->in[i].msg_hdr = (struct msghdr){
+			.msg_name = &b->peer[i],
+			.msg_namelen = sizeof(b->peer[i]),
+			.msg_iov = &b->in_iov[i],
+			.msg_iovlen = 1,
+			.msg_control = b->in_ctl[i].buf,
+			.msg_controllen = sizeof(b->in_ctl[i].buf),
+		};
+	}
+}
+
+/* Send the n replies without waiting; one the kernel refuses is counted, not retried. */
+static void send_replies(struct worker *w, int fd, int n)
+{
+	struct worker_batch *b = w->batch;
+	int done = 0, sent, err;
+
+	while (done < n) {
+		sent = sendmmsg(fd, &b->out[done], (unsigned)(n - done), MSG_DONTWAIT);
+		if (sent < 0) {
+			err = errno == EWOULDBLOCK ? EAGAIN : errno;
+			b->reply_errno[done] = err;
+			counter_add(&w->count.reply_failed[err < WORKER_ERRNO_MAX ? err :
+				WORKER_ERRNO_MAX - 1], 1);
+			done++;
+			continue;
+		}
+		counter_add(&w->count.replied, (unsigned)sent);
+		done += sent;
+	}
+}
+
+static void log_batch(struct worker *w, const struct generation *g, int n)
+{
+	struct worker_batch *b = w->batch;
+	struct datagram dg;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		dg.remote = &b->peer[i].sa;
+		dg.local = b->local[i].sa.sa_family == AF_UNSPEC ? NULL : &b->local[i].sa;
+		dg.payload = b->in_iov[i].iov_base;
+		dg.size = b->in[i].msg_len;
+		dg.len = dg.size < g->cfg->buffer_size ? dg.size : g->cfg->buffer_size;
+		dg.reply_errno = b->reply_errno[i];
+		logq_push(w->ring, &dg);
+	}
+	logq_commit(w->logq, w->ring);
+}
+
+/* Read one batch from l, answer it, queue its records; how many were read. */
+static int serve_batch(struct worker *w, struct listener *l, const struct generation *g)
+{
+	struct worker_batch *b = w->batch;
+	int n, i;
+
+	batch_prepare(b, generation_buffers(g, w->id), g->cfg->buffer_size);
+	n = recvmmsg(l->fd, b->in, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			counter_add(&w->count.receive_errors, 1);
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct msghdr *out = &b->out[i].msg_hdr;
+
+		b->out_iov[i].iov_base = g->cfg->reply;
+		b->out_iov[i].iov_len = g->cfg->reply_len;
+		*out = (struct msghdr){
+			.msg_name = &b->peer[i],
+			.msg_namelen = b->in[i].msg_hdr.msg_namelen,
+			.msg_iov = &b->out_iov[i],
+			.msg_iovlen = 1,
+			.msg_control = b->out_ctl[i].buf,
+		};
+		out->msg_controllen = read_control(&b->in[i].msg_hdr, &b->out_ctl[i],
+			&b->local[i], l);
+		if (out->msg_controllen == 0)
+			out->msg_control = NULL;
+		b->reply_errno[i] = 0;
+	}
+	counter_add(&w->count.received, (unsigned)n);
+	send_replies(w, l->fd, n);
+	if (g->cfg->log_datagrams)
+		log_batch(w, g, n);
+	return n;
+}
+
+static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	struct worker_watch *watch = data;
+	int round;
+
+	(void)s;
+	(void)fd;
+	(void)revents;
+	/* A few full batches per wake-up, then let the other sockets have a turn. */
+	for (round = 0; round < 4; round++)
+		if (serve_batch(watch->w, watch->l, watch->w->gen) < BATCH)
+			break;
+	return 0;
+}
+
+static void unwatch(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nwatch; i++)
+		sd_event_source_disable_unref(w->watch[i].source);
+	free(w->watch);
+	w->watch = NULL;
+	w->nwatch = 0;
+}
+
+static int watch(struct worker *w, struct listeners *ls)
+{
+	size_t i, n = 0;
+	int r;
+
+	w->watch = calloc(ls->n ? ls->n : 1, sizeof(*w->watch));
+	if (!w->watch)
+		return -ENOMEM;
+	for (i = 0; i < ls->n; i++) {
+		if (ls->l[i].worker != w->id)
+			continue;
+		w->watch[n] = (struct worker_watch){ .w = w, .l = &ls->l[i] };
+		r = sd_event_add_io(w->event, &w->watch[n].source, ls->l[i].fd, EPOLLIN, on_readable,
+			&w->watch[n]);
+		if (r < 0)
+			return r;
+		w->nwatch = ++n;
+	}
+	return 0;
+}
+
+/* Serve what is queued on g's sockets of ours: they take no new datagrams. */
+static void drain(struct worker *w, const struct generation *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->ls->n; i++)
+		if (g->ls->l[i].worker == w->id)
+			while (serve_batch(w, &g->ls->l[i], g) == BATCH)
+				;
+}
+
+/* Move to the newest generation, draining each one whose sockets were replaced. */
+static int switch_generation(struct worker *w)
+{
+	struct generation *latest = atomic_load_explicit(w->latest, memory_order_acquire);
+	struct generation *g, *next;
+	bool rewatch = false;
+	int r = 0;
+
+	if (latest == w->gen)
+		return 0;
+	for (g = w->gen; g != latest; g = next) {
+		next = atomic_load_explicit(&g->next, memory_order_acquire);
+		if (next->ls != g->ls) {
+			drain(w, g);
+			rewatch = true;
+		}
+	}
+	if (rewatch) {
+		unwatch(w);
+		r = watch(w, latest->ls);
+	}
+	w->gen = latest;
+	atomic_store_explicit(&w->serving, latest, memory_order_release);
+	if (eventfd_write(w->ack_fd, 1) < 0) {
+		/* The main thread also collects on its timer. */
+	}
+	return r;
+}
+
+static int on_poke(sd_event_source *s, int fd, uint32_t revents, void *data)
+{
+	struct worker *w = data;
+	eventfd_t v;
+	int r;
+
+	(void)s;
+	(void)revents;
+	if (eventfd_read(fd, &v) < 0 && errno != EAGAIN)
+		return -errno;
+	if (atomic_load(&w->stop))
+		return sd_event_exit(w->event, 0);
+	r = switch_generation(w);
+	if (r < 0)
+		return r;
+	counter_add(&w->heartbeat, 1);
+	return 0;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	sd_event *event = w->event;
+	int r;
+
+	r = watch(w, w->gen->ls);
+	if (r >= 0)
+		r = sd_event_loop(event);
+	if (r < 0) {
+		errno = -r;
+		log_err("worker %u stopped", w->id);
+	}
+	unwatch(w);
+	return NULL;
+}
+
+int worker_start(struct worker *w)
+{
+	sd_event *event = NULL;
+	int r;
+
+	w->gen = atomic_load(w->latest);
+	atomic_init(&w->serving, w->gen);
+	w->batch = calloc(1, sizeof(*w->batch));
+	w->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (!w->batch || w->ctl_fd < 0)
+		return ENOMEM;
+	r = sd_event_new(&event);
+	if (r < 0)
+		return -r;
+	w->event = event;
+	r = sd_event_add_io(event, NULL, w->ctl_fd, EPOLLIN, on_poke, w);
+	if (r < 0)
+		return -r;
+	return pthread_create(&w->thread, NULL, worker_main, w);
+}
+
+void worker_poke(struct worker *w)
+{
+	if (eventfd_write(w->ctl_fd, 1) < 0) {
+		/* Only a counter overflow fails, and a pending poke is enough. */
+	}
+}
+
+void worker_stop(struct worker *w)
+{
+	atomic_store(&w->stop, true);
+	worker_poke(w);
+	pthread_join(w->thread, NULL);
+	sd_event_unref(w->event);
+	close(w->ctl_fd);
+	free(w->batch);
+}
