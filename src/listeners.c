@@ -313,7 +313,7 @@ static void own_address(const struct listener *l, union netaddr_inet *to)
 		to->in6.sin6_addr = in6addr_loopback;
 }
 
-void listeners_retire(struct listeners *ls)
+void listeners_retire(struct listeners *ls, unsigned worker)
 {
 	union netaddr_inet self;
 	size_t i;
@@ -324,9 +324,11 @@ void listeners_retire(struct listeners *ls)
 	 * A connected UDP socket only takes datagrams from its peer; the
 	 * others go to the sockets that replace it. Then wait for an RCU grace
 	 * period (membarrier), so that a datagram already looked up for this
-	 * socket has been queued to it before the worker drains it.
+	 * socket has been queued to it before it is drained.
 	 */
 	for (i = 0; i < ls->n; i++) {
+		if (ls->l[i].worker != worker)
+			continue;
 		own_address(&ls->l[i], &self);
 		if (connect(ls->l[i].fd, &self.sa, ls->l[i].addrlen) < 0)
 			log_warn("retiring %d", ls->l[i].fd);

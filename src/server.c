@@ -44,7 +44,7 @@ struct server {
 	uint64_t *heartbeat_seen;
 	uint64_t drops_retired;			/* of sockets closed since start */
 	/* what STATUS= and the summaries last said */
-	struct totals reported;
+	char status[640];
 	uint64_t summarised, drops_summarised, summary_usec;
 	int stop_signal;
 };
@@ -98,15 +98,21 @@ static void totals_get(struct server *srv, struct totals *t)
 	t->logged = logq_written(srv->logq);
 }
 
+/* STATUS=, when it says something new. */
 static void report_status(struct server *srv, const struct totals *t)
 {
-	notify_status("Serving %s (%u worker%s): %llu received, %llu replied, %llu errors, "
-		      "%llu dropped by the kernel, %llu not logged",
+	char status[sizeof(srv->status)];
+
+	snprintf(status, sizeof(status), "Serving %s (%u worker%s): %llu received, %llu replied, "
+		 "%llu errors, %llu dropped by the kernel, %llu not logged",
 		latest(srv)->where, srv->nworkers, srv->nworkers == 1 ? "" : "s",
 		(unsigned long long)t->received, (unsigned long long)t->replied,
 		(unsigned long long)(t->reply_failed + t->receive_errors),
 		(unsigned long long)t->kernel_drops, (unsigned long long)t->not_logged);
-	srv->reported = *t;
+	if (strcmp(status, srv->status) == 0)
+		return;
+	memcpy(srv->status, status, sizeof(status));
+	notify_status("%s", status);
 }
 
 /*
@@ -200,10 +206,11 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *data)
 	struct server *srv = data;
 	uint64_t tick = TICK_USEC;
 	struct totals t;
+	int r;
 
 	(void)usec;
 	totals_get(srv, &t);
-	if (notify_enabled() && memcmp(&t, &srv->reported, sizeof(t)) != 0)
+	if (notify_enabled())
 		report_status(srv, &t);
 	summarise(srv, &t);
 	collect(srv);
@@ -212,7 +219,8 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *data)
 		if (srv->watchdog_usec / 2 < tick)
 			tick = srv->watchdog_usec / 2;
 	}
-	return sd_event_source_set_time_relative(s, tick);
+	r = sd_event_source_set_time_relative(s, tick);
+	return r < 0 ? r : sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
 static int on_ack(sd_event_source *s, int fd, uint32_t revents, void *data)
@@ -252,8 +260,6 @@ static void server_reload(struct server *srv)
 		reload_failed(err);
 		goto out;
 	}
-	if (g->ls != prev->ls)
-		listeners_retire(prev->ls);
 	atomic_store(&prev->next, g);
 	atomic_store(&srv->latest, g);
 	poke_all(srv);

@@ -228,11 +228,12 @@ static int watch(struct worker *w, struct listeners *ls)
 	return 0;
 }
 
-/* Serve what is queued on g's sockets of ours: they take no new datagrams. */
+/* Retire g's sockets of ours and serve what is queued on them. */
 static void drain(struct worker *w, const struct generation *g)
 {
 	size_t i;
 
+	listeners_retire(g->ls, w->id);
 	for (i = 0; i < g->ls->n; i++)
 		if (g->ls->l[i].worker == w->id)
 			while (serve_batch(w, &g->ls->l[i], g) == BATCH)
