@@ -69,17 +69,44 @@ unsigned generation_workers(const struct config *cfg)
 	return n ? n : 1;
 }
 
-int generation_build(struct config *cfg, struct listeners *ls, const struct generation *prev,
+/*
+ * Sockets bound anew for g, once the port is known to be free or ours:
+ * every socket set of the live generations counts as ours.
+ */
+static int bind_new(struct generation *g, const struct endpoint *ep, size_t nep,
+	const struct generation *live, unsigned nworkers, struct listeners **ls)
+{
+	const struct listeners **ours = NULL;
+	const struct generation *h;
+	size_t nours = 0;
+	int rc;
+
+	for (h = live; h; h = atomic_load(&h->next))
+		nours++;
+	if (nours && !(ours = calloc(nours, sizeof(*ours))))
+		return EX_OSERR;
+	nours = 0;
+	for (h = live; h; h = atomic_load(&h->next))
+		ours[nours++] = h->ls;
+	rc = listeners_bind(ep, nep, nworkers, g->cfg->receive_buffer, ours, nours, ls);
+	free(ours);
+	return rc;
+}
+
+int generation_build(struct config *cfg, struct listeners *ls, const struct generation *live,
 	unsigned nworkers, struct generation **out, char *err, size_t errlen)
 {
 	struct endpoint ep[ENDPOINTS_MAX];
 	struct generation *g = calloc(1, sizeof(*g));
+	const struct generation *prev = live;
 	int n = 0, rc = EX_OSERR;
 
 	*out = NULL;
 	snprintf(err, errlen, "%s", strerror(ENOMEM));
 	if (!g)
 		goto fail;
+	while (prev && atomic_load(&prev->next))
+		prev = atomic_load(&prev->next);
 	g->seq = prev ? prev->seq + 1 : 1;
 	g->cfg = cfg;
 	cfg = NULL;
@@ -98,8 +125,7 @@ int generation_build(struct config *cfg, struct listeners *ls, const struct gene
 					    g->cfg->receive_buffer)) {
 			ls = listeners_ref(prev->ls);
 		} else {
-			rc = listeners_bind(ep, (size_t)n, nworkers, g->cfg->receive_buffer,
-				prev ? prev->ls : NULL, &ls);
+			rc = bind_new(g, ep, (size_t)n, live, nworkers, &ls);
 			if (rc) {
 				snprintf(err, errlen, "cannot bind the new address");
 				goto fail;

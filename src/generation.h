@@ -28,13 +28,14 @@ struct generation {
 unsigned generation_workers(const struct config *cfg);
 
 /*
- * The generation for cfg, served by nworkers workers. Its sockets: ls when
- * given (systemd's, at start), else prev's when they serve the same
- * endpoints, else bound anew. Takes ownership of cfg and ls, also on
- * failure. Returns 0, or a sysexits.h code after logging why (reload: err
- * holds the reason).
+ * The generation for cfg, served by nworkers workers, to follow the newest
+ * of the live ones (live: the oldest still in use, NULL at start). Its
+ * sockets: ls when given (systemd's, at start), else the newest one's when
+ * they serve the same endpoints, else bound anew. Takes ownership of cfg
+ * and ls, also on failure. Returns 0, or a sysexits.h code with the reason
+ * in err.
  */
-int generation_build(struct config *cfg, struct listeners *ls, const struct generation *prev,
+int generation_build(struct config *cfg, struct listeners *ls, const struct generation *live,
 	unsigned nworkers, struct generation **out, char *err, size_t errlen);
 
 /* Worker w's receive buffers. */

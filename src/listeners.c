@@ -139,14 +139,15 @@ static void set_rcvbuf(int fd, int bytes, const char *where)
 }
 
 /* Is this socket inode one of ours? */
-static bool inode_ours(unsigned long ino, const struct listeners *ours)
+static bool inode_ours(unsigned long ino, const struct listeners *const *ours, size_t nours)
 {
 	struct stat st;
-	size_t i;
+	size_t i, k;
 
-	for (i = 0; ours && i < ours->n; i++)
-		if (fstat(ours->l[i].fd, &st) == 0 && (unsigned long)st.st_ino == ino)
-			return true;
+	for (k = 0; k < nours; k++)
+		for (i = 0; i < ours[k]->n; i++)
+			if (fstat(ours[k]->l[i].fd, &st) == 0 && (unsigned long)st.st_ino == ino)
+				return true;
 	return false;
 }
 
@@ -155,7 +156,8 @@ static bool inode_ours(unsigned long ino, const struct listeners *ours)
  * "sl local_address rem_address st tx:rx tr:tm retrnsmt uid timeout inode".
  * When the tables cannot be read, assume it does.
  */
-static bool port_held_by_others(uint16_t port, const struct listeners *ours)
+static bool port_held_by_others(uint16_t port, const struct listeners *const *ours,
+	size_t nours)
 {
 	static const char *const tables[] = { "/proc/net/udp", "/proc/net/udp6" };
 	char line[512], local[64];
@@ -174,7 +176,7 @@ static bool port_held_by_others(uint16_t port, const struct listeners *ours)
 				continue;
 			if (!strchr(local, ':') || sscanf(strchr(local, ':') + 1, "%x", &lport) != 1)
 				continue;
-			held = lport == port && !inode_ours(ino, ours);
+			held = lport == port && !inode_ours(ino, ours, nours);
 		}
 		fclose(f);
 	}
@@ -188,7 +190,8 @@ static bool port_held_by_others(uint16_t port, const struct listeners *ours)
  * tables tell whose the sockets are. A process of our own user could still
  * join the group later; the unit's DynamicUser= is what prevents that.
  */
-static int probe_port(const struct endpoint *ep, const struct listeners *ours, const char *where)
+static int probe_port(const struct endpoint *ep, const struct listeners *const *ours, size_t nours,
+	const char *where)
 {
 	int fd = socket(ep->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), v6only = ep->v6only;
 	int rc = 0;
@@ -203,7 +206,7 @@ static int probe_port(const struct endpoint *ep, const struct listeners *ours, c
 		if (errno != EADDRINUSE) {
 			log_err("cannot bind %s", where);
 			rc = EX_UNAVAILABLE;
-		} else if (!ours || port_held_by_others(netaddr_port(&ep->addr.sa), ours)) {
+		} else if (!nours || port_held_by_others(netaddr_port(&ep->addr.sa), ours, nours)) {
 			log_errx("cannot bind %s: port held by another process", where);
 			rc = EX_UNAVAILABLE;
 		}
@@ -244,7 +247,7 @@ fail:
 }
 
 int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int rcvbuf,
-	const struct listeners *ours, struct listeners **out)
+	const struct listeners *const *ours, size_t nours, struct listeners **out)
 {
 	struct listeners *ls = listeners_new(nep * nworkers);
 	char where[NETADDR_STRLEN];
@@ -264,7 +267,7 @@ int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int
 	ls->nep = nep;
 	for (e = 0; e < nep; e++) {
 		netaddr_format(&ep[e].addr.sa, where, sizeof(where));
-		rc = probe_port(&ep[e], ours, where);
+		rc = probe_port(&ep[e], ours, nours, where);
 		if (rc)
 			goto fail;
 		for (w = 0; w < nworkers; w++) {

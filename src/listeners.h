@@ -50,11 +50,12 @@ int listeners_activated(struct listeners **out);
 
 /*
  * Bind nworkers sockets per endpoint, after making sure no other process
- * holds the port (ours may: the sockets we serve now). rcvbuf 0 leaves the
- * kernel's default. Returns 0 or a sysexits.h code after logging why.
+ * holds the port (ours may: the nours sets we still have open). rcvbuf 0
+ * leaves the kernel's default. Returns 0 or a sysexits.h code after
+ * logging why.
  */
 int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int rcvbuf,
-	const struct listeners *ours, struct listeners **out);
+	const struct listeners *const *ours, size_t nours, struct listeners **out);
 
 /* Does ls serve exactly these endpoints with this many workers? */
 bool listeners_serve(const struct listeners *ls, const struct endpoint *ep, size_t nep,

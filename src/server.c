@@ -4,6 +4,7 @@
  * what was not logged one by one, and watchdog pings
  */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,6 +26,7 @@
 #define STOP_FLUSH_MS 2000
 #define STOP_RECORD_WAIT_MS 500
 #define TICK_USEC 1000000ULL
+#define RELOAD_WAIT_USEC 2000000ULL
 
 /* Every worker's counts, added up. */
 struct totals {
@@ -234,6 +236,30 @@ static int on_ack(sd_event_source *s, int fd, uint32_t revents, void *data)
 	return 0;
 }
 
+/*
+ * Until every worker serves g (bounded: a stuck worker is the watchdog's
+ * business), so that READY=1 after a reload means the new config answers.
+ */
+static void wait_workers(struct server *srv, const struct generation *g)
+{
+	struct pollfd pfd = { .fd = srv->ack_fd, .events = POLLIN };
+	uint64_t deadline = now_usec() + RELOAD_WAIT_USEC, now;
+	eventfd_t v;
+	unsigned i;
+
+	for (;;) {
+		for (i = 0; i < srv->started; i++)
+			if (atomic_load(&srv->workers[i].serving) != g)
+				break;
+		now = now_usec();
+		if (i == srv->started || now >= deadline)
+			break;
+		if (poll(&pfd, 1, (int)((deadline - now) / 1000) + 1) > 0)
+			eventfd_read(srv->ack_fd, &v);
+	}
+	collect(srv);
+}
+
 static void reload_failed(const char *why)
 {
 	log_write(LOG_ERR, 0, MSGID_RELOAD_FAILED,
@@ -256,13 +282,14 @@ static void server_reload(struct server *srv)
 	if (!prev->ls->activated && generation_workers(cfg) != srv->nworkers)
 		log_notice("%s: workers: %u in the file, %u serving; a change takes effect at "
 			   "the next start", cfg->path, generation_workers(cfg), srv->nworkers);
-	if (generation_build(cfg, NULL, prev, srv->nworkers, &g, err, sizeof(err)) != 0) {
+	if (generation_build(cfg, NULL, srv->oldest, srv->nworkers, &g, err, sizeof(err)) != 0) {
 		reload_failed(err);
 		goto out;
 	}
 	atomic_store(&prev->next, g);
 	atomic_store(&srv->latest, g);
 	poke_all(srv);
+	wait_workers(srv, g);
 	log_write(LOG_INFO, 0, MSGID_RELOADED,
 		"reloaded %s: serving %s (buffer %zu bytes, reply %zu bytes)", g->cfg->path,
 		g->where, g->cfg->buffer_size, g->cfg->reply_len);
