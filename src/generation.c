@@ -39,10 +39,11 @@ static unsigned cgroup_cpus(void)
 			}
 			fclose(f);
 		}
+		/* Up to and including "/", the root of our cgroup namespace. */
 		slash = strrchr(dir, '/');
-		if (!slash || slash == dir)
+		if (!slash || dir[1] == '\0')
 			break;
-		*slash = '\0';
+		slash[slash == dir] = '\0';	/* "/a/b" -> "/a", "/a" -> "/" */
 	}
 	return best;
 }

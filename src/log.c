@@ -16,6 +16,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,8 @@ struct log_sink {
 static pthread_mutex_t shared_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct log_sink *shared_sink;
 static uint64_t shared_lost;
+/* The "journal not reachable" notice was written and journald is still away. */
+static atomic_bool journal_away_said;
 
 static uint64_t now_usec(void)
 {
@@ -263,6 +266,9 @@ static void journal_lost(struct log_sink *sink, int err)
 	if (sink->journal_away)
 		return;
 	sink->journal_away = true;
+	/* One notice for the process, not one per sink. */
+	if (atomic_exchange(&journal_away_said, true))
+		return;
 	snprintf(notice, sizeof(notice),
 		"journal not reachable (%s): writing records to stderr until it is back",
 		strerror(err));
@@ -281,6 +287,7 @@ enum log_sent log_sink_send(struct log_sink *sink, const struct log_record *rec)
 		if (fd >= 0) {
 			sink->journal_fd = fd;
 			sink->journal_away = false;
+			atomic_store(&journal_away_said, false);
 		} else {
 			journal_lost(sink, -fd);
 		}

@@ -364,10 +364,29 @@ static int server_setup(struct server *srv)
 	return 0;
 }
 
+/* "EAGAIN:12 EPERM:1": the failed replies by errno; false if there are none. */
+static bool reply_errors(struct server *srv, char *buf, size_t size)
+{
+	size_t used = 0;
+	uint64_t n;
+	unsigned e, i;
+
+	buf[0] = '\0';
+	for (e = 1; e < WORKER_ERRNO_MAX && used < size; e++) {
+		for (i = 0, n = 0; i < srv->started; i++)
+			n += counter_get(&srv->workers[i].count.reply_failed[e]);
+		if (n)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s:%llu",
+				used ? " " : "", e < WORKER_ERRNO_MAX - 1 && strerrorname_np((int)e) ?
+				strerrorname_np((int)e) : "other", (unsigned long long)n);
+	}
+	return used > 0;
+}
+
 /* The stop record: the counters, and what was not logged and not yet summarised. */
 static void stop_record(struct server *srv, uint64_t unflushed)
 {
-	char message[LOG_LINE_MAX], f[8][24];
+	char message[LOG_LINE_MAX], f[9][24], errors[512];
 	struct log_record rec = { .priority = LOG_INFO, .msgid = MSGID_STOPPED,
 				  .message = message };
 	uint64_t not_logged;
@@ -400,6 +419,11 @@ static void stop_record(struct server *srv, uint64_t unflushed)
 		(unsigned long long)not_logged);
 	log_field_printf(&rec, "UDP_NOT_LOGGED_TOTAL", f[7], sizeof(f[7]), "%llu",
 		(unsigned long long)t.not_logged);
+	if (t.reply_failed && reply_errors(srv, errors, sizeof(errors)))
+		log_field_bytes(&rec, "UDP_REPLY_ERRORS", errors, strlen(errors));
+	if (log_lost())
+		log_field_printf(&rec, "UDP_MESSAGES_LOST", f[8], sizeof(f[8]), "%llu",
+			(unsigned long long)log_lost());
 	log_send(&rec, STOP_RECORD_WAIT_MS);
 }
 

@@ -40,7 +40,6 @@
 #define GENERATOR_NAME "udp-replyd-generator"
 #define DROPIN_DIR "udp-replyd.socket.d"
 #define DROPIN_FILE "50-config.conf"
-#define LISTEN_MAX 64
 
 /*
  * Where our few messages go. Run by hand (tests, an admin) they go to stderr.
@@ -117,6 +116,15 @@ static int dropin_print(FILE *f, const struct config *cfg, const struct listen_l
 	char addr[NETADDR_STRLEN];
 	unsigned workers = generation_workers(cfg), w;
 	size_t i;
+
+	/* The daemon takes at most LISTENERS_MAX activated sockets. */
+	if (l->n * workers > LISTENERS_MAX) {
+		gen_log(LOG_WARNING, "%s: %u workers on %zu addresses would be %zu sockets, "
+			"more than the %d udp-replyd takes; writing %zu per address",
+			cfg->path, workers, l->n, l->n * workers, LISTENERS_MAX,
+			(size_t)LISTENERS_MAX / l->n);
+		workers = (unsigned)(LISTENERS_MAX / l->n);
+	}
 
 	fprintf(f,
 		"# Written by " GENERATOR_NAME " from %s.\n"
