@@ -354,3 +354,122 @@ assert_file_eq() {
 assert_log() {
 	[ "$(count_log "$@")" -ge 1 ] || fail "no log line '$*'"
 }
+
+# ---- a private systemd-journald (root only), as t-journal.sh runs one ----
+
+# The journal records' MESSAGE_ID, without its last two digits.
+# shellcheck disable=SC2034 # used by the tests that source this
+UDP_REPLYD_MSGID=4f0d5f1c8a6e4b7fa3c1d2e9b8a7f6
+JOURNAL_DIR=/run/log/journal
+JOURNAL_SOCKET=/run/systemd/journal/socket
+JOURNALD=
+JOURNALD_PID=
+_lib_njournald=0
+
+# enter_private_mount_ns "$@": call first thing. As root, re-runs this test
+# (once) in a private mount namespace with empty tmpfs over /run/systemd and
+# /run/log: no journald listens there until start_private_journald. Skips
+# when not root.
+enter_private_mount_ns() {
+	[ "$(id -u)" = 0 ] || skip "needs root (mount namespace and a journald of its own)"
+	for _t in jq journalctl unshare mount; do
+		command -v "$_t" >/dev/null || hard_error "$_t not installed"
+	done
+	if [ "${UDP_REPLYD_IN_MOUNT_NS:-0}" != 1 ]; then
+		_rc=0
+		UDP_REPLYD_IN_MOUNT_NS=1 unshare --mount --propagation private -- "$0" "$@" || _rc=$?
+		exit "$_rc"
+	fi
+	for _d in /run/systemd /run/log; do
+		[ -d "$_d" ] || mkdir -p "$_d"
+		mount -t tmpfs -o mode=0755,size=64m tmpfs "$_d" || hard_error "cannot mount tmpfs on $_d"
+	done
+}
+
+# start_private_journald: start systemd-journald in the private namespace
+# (volatile storage in $JOURNAL_DIR, no rate limit, nothing forwarded) and
+# wait for its READY=1; its pid in JOURNALD_PID. May be called again after
+# stop_private_journald: the new one opens the same journal.
+start_private_journald() {
+	[ "${UDP_REPLYD_IN_MOUNT_NS:-0}" = 1 ] ||
+		hard_error "start_private_journald needs enter_private_mount_ns first"
+	if [ -z "$JOURNALD" ]; then
+		for _j in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald; do
+			[ -x "$_j" ] && JOURNALD=$_j && break
+		done
+		[ -n "$JOURNALD" ] || hard_error "systemd-journald not installed"
+	fi
+	mkdir -p /run/systemd/journald.conf.d
+	cat >/run/systemd/journald.conf.d/udp-replyd-test.conf <<'EOT'
+[Journal]
+Storage=volatile
+RateLimitIntervalSec=0
+RateLimitBurst=0
+ReadKMsg=no
+ForwardToSyslog=no
+ForwardToWall=no
+ForwardToConsole=no
+Audit=no
+EOT
+	_lib_njournald=$((_lib_njournald + 1))
+	_sj_notify=$T/journald-notify$_lib_njournald.out
+	start_notify "$T/journald-notify$_lib_njournald.sock" "$_sj_notify"
+	NOTIFY_SOCKET=$T/journald-notify$_lib_njournald.sock \
+		"$JOURNALD" >"$T/journald$_lib_njournald.err" 2>&1 </dev/null &
+	JOURNALD_PID=$!
+	track_pid "$JOURNALD_PID"
+	poll_until "$UDP_REPLYD_TEST_WAIT" grep -q -x -F READY=1 "$_sj_notify" ||
+		hard_error "journald sent no READY=1: $(cat "$T/journald$_lib_njournald.err")"
+	[ -S "$JOURNAL_SOCKET" ] || hard_error "journald is ready but $JOURNAL_SOCKET is missing"
+}
+
+_lib_journald_gone() {
+	! alive "$JOURNALD_PID"
+}
+
+# stop_private_journald: SIGTERM, and wait (bounded) until it is gone.
+stop_private_journald() {
+	[ -n "$JOURNALD_PID" ] || hard_error "stop_private_journald: no journald"
+	kill -CONT "$JOURNALD_PID" 2>/dev/null || true
+	kill -TERM "$JOURNALD_PID" 2>/dev/null || true
+	poll_until "$UDP_REPLYD_TEST_WAIT" _lib_journald_gone || fail "journald did not stop"
+	wait "$JOURNALD_PID" 2>/dev/null || true
+	untrack_pid "$JOURNALD_PID"
+	JOURNALD_PID=
+}
+
+# journal_json FILE [MATCH...]: the private journal's records (journalctl
+# matches such as _PID=N) as JSON, one record a line, into FILE.
+journal_json() {
+	_jj_out=$1
+	shift
+	journalctl -D "$JOURNAL_DIR" -o json -a --no-pager "$@" >"$_jj_out" 2>"$T/journalctl.err"
+}
+
+# jq_num FILE FILTER: jq -s FILTER on FILE, which must print one integer.
+jq_num() {
+	_jn=$(jq -s "$2" "$1") || fail "jq $2 on $1 failed"
+	case $_jn in
+	'' | *[!0-9]*) fail "jq $2: '$_jn', wanted a number" ;;
+	esac
+	echo "$_jn"
+}
+
+# console_accounting FILE RECEIVED: in a console log FILE (default
+# $DAEMON_LOG), the datagram lines + the counts of the "not logged one by one"
+# summaries + the stop line's "N not logged" add up to RECEIVED, and the stop
+# line's "L logged" is the number of lines. Prints "LINES SUMMARISED LEFT".
+console_accounting() {
+	_ca_file=${1:-$DAEMON_LOG}
+	_ca_lines=$(grep -c -E '^udp-replyd: [0-9]+ bytes? (\(truncated to [0-9]+\) )?from ' "$_ca_file") || true
+	_ca_sum=$(sed -n 's/^udp-replyd: \([0-9][0-9]*\) datagrams\{0,1\} not logged one by one in the last .*/\1/p' \
+		"$_ca_file" | awk '{ s += $1 } END { print s + 0 }')
+	_ca_stop=$(grep '^udp-replyd: stopping on SIG' "$_ca_file") || fail "no stop line in $_ca_file"
+	_ca_left=$(printf '%s\n' "$_ca_stop" | sed -n 's/.*, \([0-9][0-9]*\) not logged$/\1/p')
+	_ca_logged=$(printf '%s\n' "$_ca_stop" | sed -n 's/.*, \([0-9][0-9]*\) logged, .*/\1/p')
+	[ -n "$_ca_left" ] && [ -n "$_ca_logged" ] || fail "stop line without its log counts: $_ca_stop"
+	assert_eq "$((_ca_lines + _ca_sum + _ca_left))" "$2" \
+		"datagram lines $_ca_lines + summarised $_ca_sum + not logged at stop $_ca_left"
+	assert_eq "$_ca_logged" "$_ca_lines" "the stop line's logged count against the datagram lines"
+	echo "$_ca_lines $_ca_sum $_ca_left"
+}

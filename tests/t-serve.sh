@@ -24,17 +24,19 @@ wait_log "^udp-replyd: 6 bytes from 127\.0\.0\.1:[0-9]+ to 127\.0\.0\.1:$P: \"se
 # The status line is refreshed by a timer, at most once a second.
 wait_notify "^STATUS=Serving 127\.0\.0\.1:$P \\([0-9]+ workers?\\): 2 received, 2 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
 
-note "a burst of 5000 datagrams: every one answered and logged once"
+note "a burst of 5000 datagrams: every one answered, and logged once or counted"
 "$UDPPROBE" burst 127.0.0.1 "$P" 5000 100 >"$T/burst" || fail "burst: $(cat "$T/burst")"
 assert_eq "$(cat "$T/burst")" "sent 5000 replies 5000" "burst"
-wait_log "^udp-replyd: 100 bytes from 127\.0\.0\.1:[0-9]+ to 127\.0\.0\.1:$P: \"" 5000
-wait_notify "^STATUS=Serving 127\.0\.0\.1:$P \\([0-9]+ workers?\\): 5002 received, 5002 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
-assert_eq "$(count_log -F ' bytes from ')" 5002 "datagram log lines"
+wait_notify "^STATUS=Serving 127\.0\.0\.1:$P \\([0-9]+ workers?\\): 5002 received, 5002 replied, 0 errors, 0 dropped by the kernel, [0-9]+ not logged\$"
 # STATUS= is sent only when it changed.
 [ -z "$(grep '^STATUS=' "$NOTIFY_OUT" | uniq -d)" ] || fail "the same STATUS= sent twice in a row"
 stop_daemon TERM || fail "SIGTERM: exit $DAEMON_RC, wanted 0"
 wait_notify -F STOPPING=1
 wait_log -F "udp-replyd: stopping on SIGTERM: 5002 received, 5002 replied, 0 errors"
+# Written one by one, or (when the log writer fell behind, as under valgrind)
+# counted.
+set -- $(console_accounting "$DAEMON_LOG" 5002)
+note "$1 datagram lines, $2 summarised, $3 not logged at stop"
 
 note "WATCHDOG=1 pings when systemd asks for them (WATCHDOG_USEC)"
 WATCHDOG_USEC=400000
