@@ -9,45 +9,10 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-[ "$(id -u)" = 0 ] || skip "needs root (mount namespace and a journald of its own)"
-for tool in jq journalctl unshare mount; do
-	command -v "$tool" >/dev/null || hard_error "$tool not installed"
-done
-JOURNALD=
-for j in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald; do
-	[ -x "$j" ] && JOURNALD=$j && break
-done
-[ -n "$JOURNALD" ] || hard_error "systemd-journald not installed"
-
-if [ "${UDP_REPLYD_IN_MOUNT_NS:-0}" != 1 ]; then
-	rc=0
-	UDP_REPLYD_IN_MOUNT_NS=1 unshare --mount --propagation private -- "$0" "$@" || rc=$?
-	exit "$rc"
-fi
-
+enter_private_mount_ns "$@"
 # ---- from here on in the private mount namespace ----
-JDIR=/run/log/journal
-for d in /run/systemd /run/log; do
-	[ -d "$d" ] || mkdir -p "$d"
-	mount -t tmpfs -o mode=0755,size=64m tmpfs "$d" || hard_error "cannot mount tmpfs on $d"
-done
-mkdir -p /run/systemd/journald.conf.d
-cat >/run/systemd/journald.conf.d/udp-replyd-test.conf <<'EOT'
-[Journal]
-Storage=volatile
-RateLimitIntervalSec=0
-RateLimitBurst=0
-ReadKMsg=no
-ForwardToSyslog=no
-ForwardToWall=no
-ForwardToConsole=no
-Audit=no
-EOT
-env -u NOTIFY_SOCKET "$JOURNALD" >"$T/journald.err" 2>&1 &
-JOURNALD_PID=$!
-track_pid "$JOURNALD_PID"
-poll_until "$UDP_REPLYD_TEST_WAIT" test -S /run/systemd/journal/socket ||
-	hard_error "journald did not create /run/systemd/journal/socket: $(cat "$T/journald.err")"
+JDIR=$JOURNAL_DIR
+start_private_journald
 
 MSGID=4f0d5f1c8a6e4b7fa3c1d2e9b8a7f6
 free_port P
@@ -221,8 +186,4 @@ poll_until "$UDP_REPLYD_TEST_WAIT" auto_there || fail "no record from --log-targ
 jstr "$T/auto.json" '.[0].UDP_PAYLOAD' auto
 
 note "journald stops cleanly"
-kill -TERM "$JOURNALD_PID"
-jgone() { ! alive "$JOURNALD_PID"; }
-poll_until "$UDP_REPLYD_TEST_WAIT" jgone || fail "journald did not stop"
-wait "$JOURNALD_PID" || true
-untrack_pid "$JOURNALD_PID"
+stop_private_journald
