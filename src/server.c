@@ -386,15 +386,30 @@ static bool reply_errors(struct server *srv, char *buf, size_t size)
 /* The stop record: the counters, and what was not logged and not yet summarised. */
 static void stop_record(struct server *srv, uint64_t unflushed)
 {
-	char message[LOG_LINE_MAX], f[9][24], errors[512];
+	char message[LOG_LINE_MAX], text[10][24], errors[512];
 	struct log_record rec = { .priority = LOG_INFO, .msgid = MSGID_STOPPED,
 				  .message = message };
-	uint64_t not_logged;
 	struct totals t;
+	size_t i;
 
 	totals_get(srv, &t);
 	t.not_logged += unflushed;
-	not_logged = t.not_logged - srv->summarised;
+	const struct {
+		const char *name;
+		uint64_t value;
+	} field[] = {
+		{ "UDP_RECEIVED", t.received },
+		{ "UDP_REPLIED", t.replied },
+		{ "UDP_REPLY_FAILED", t.reply_failed },
+		{ "UDP_SEND_QUEUE_FULL", t.queue_full },
+		{ "UDP_KERNEL_DROPS", t.kernel_drops },
+		{ "UDP_LOGGED", t.logged },
+		/* what no summary counted: since the last one, and the unflushed */
+		{ "UDP_NOT_LOGGED", t.not_logged - srv->summarised },
+		{ "UDP_NOT_LOGGED_TOTAL", t.not_logged },
+		{ "UDP_MESSAGES_LOST", log_lost() },
+	};
+
 	snprintf(message, sizeof(message),
 		"stopping on SIG%s: %llu received, %llu replied, %llu errors, "
 		"%llu dropped by the kernel, %llu logged, %llu not logged",
@@ -402,28 +417,14 @@ static void stop_record(struct server *srv, uint64_t unflushed)
 		(unsigned long long)t.replied,
 		(unsigned long long)(t.reply_failed + t.receive_errors),
 		(unsigned long long)t.kernel_drops, (unsigned long long)t.logged,
-		(unsigned long long)not_logged);
-	log_field_printf(&rec, "UDP_RECEIVED", f[0], sizeof(f[0]), "%llu",
-		(unsigned long long)t.received);
-	log_field_printf(&rec, "UDP_REPLIED", f[1], sizeof(f[1]), "%llu",
-		(unsigned long long)t.replied);
-	log_field_printf(&rec, "UDP_REPLY_FAILED", f[2], sizeof(f[2]), "%llu",
-		(unsigned long long)t.reply_failed);
-	log_field_printf(&rec, "UDP_SEND_QUEUE_FULL", f[3], sizeof(f[3]), "%llu",
-		(unsigned long long)t.queue_full);
-	log_field_printf(&rec, "UDP_KERNEL_DROPS", f[4], sizeof(f[4]), "%llu",
-		(unsigned long long)t.kernel_drops);
-	log_field_printf(&rec, "UDP_LOGGED", f[5], sizeof(f[5]), "%llu",
-		(unsigned long long)t.logged);
-	log_field_printf(&rec, "UDP_NOT_LOGGED", f[6], sizeof(f[6]), "%llu",
-		(unsigned long long)not_logged);
-	log_field_printf(&rec, "UDP_NOT_LOGGED_TOTAL", f[7], sizeof(f[7]), "%llu",
-		(unsigned long long)t.not_logged);
+		(unsigned long long)field[6].value);
+	for (i = 0; i < sizeof(field) / sizeof(field[0]); i++)
+		/* A lost message is worth a field only when there was one. */
+		if (field[i].value || strcmp(field[i].name, "UDP_MESSAGES_LOST"))
+			log_field_printf(&rec, field[i].name, text[i], sizeof(text[i]), "%llu",
+				(unsigned long long)field[i].value);
 	if (t.reply_failed && reply_errors(srv, errors, sizeof(errors)))
 		log_field_bytes(&rec, "UDP_REPLY_ERRORS", errors, strlen(errors));
-	if (log_lost())
-		log_field_printf(&rec, "UDP_MESSAGES_LOST", f[8], sizeof(f[8]), "%llu",
-			(unsigned long long)log_lost());
 	log_send(&rec, STOP_RECORD_WAIT_MS);
 }
 
