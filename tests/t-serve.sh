@@ -93,3 +93,13 @@ wait_notify "^STATUS=Serving \[::\]:$P \\([0-9]+ workers?\\): 4 received, 4 repl
 stop_daemon TERM || fail "SIGTERM: exit $DAEMON_RC, wanted 0"
 wait_notify -F STOPPING=1
 wait_log -F "udp-replyd: stopping on SIGTERM: 4 received, 4 replied, 0 errors"
+
+note "dual stack however the IPv6 wildcard is written: 0::0"
+write_conf "$T/dual0.conf" address=0::0 port="$P"
+start_daemon "$T/dual0.conf"
+wait_log -F "udp-replyd: serving [::]:$P (buffer 1024 bytes, reply 16 bytes)"
+ask 127.0.0.1 "$P" "v4"
+assert_reply_from 127.0.0.1 "$P" 16
+ask ::1 "$P" "v6"
+assert_reply_from ::1 "$P" 16
+stop_daemon TERM || fail "SIGTERM: exit $DAEMON_RC, wanted 0"
