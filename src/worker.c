@@ -143,7 +143,10 @@ static void log_batch(struct worker *w, const struct generation *g, int n)
 	logq_commit(w->logq, w->ring);
 }
 
-/* Read one batch from l, answer it, queue its records; how many were read. */
+/*
+ * Read one batch from l, answer it, queue its records; how many were read,
+ * or -EAGAIN when nothing was queued, or another -errno.
+ */
 static int serve_batch(struct worker *w, struct listener *l, const struct generation *g)
 {
 	struct worker_batch *b = w->batch;
@@ -152,9 +155,11 @@ static int serve_batch(struct worker *w, struct listener *l, const struct genera
 	batch_prepare(b, generation_buffers(g, w->id), g->cfg->buffer_size);
 	n = recvmmsg(l->fd, b->in, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	if (n < 0) {
-		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+		if (errno == EWOULDBLOCK)
+			return -EAGAIN;
+		if (errno != EAGAIN && errno != EINTR)
 			counter_add(&w->count.receive_errors, 1);
-		return 0;
+		return -errno;
 	}
 	for (i = 0; i < n; i++) {
 		struct msghdr *out = &b->out[i].msg_hdr;
@@ -191,7 +196,7 @@ static int on_readable(sd_event_source *s, int fd, uint32_t revents, void *data)
 	(void)revents;
 	/* A few full batches per wake-up, then let the other sockets have a turn. */
 	for (round = 0; round < 4; round++)
-		if (serve_batch(watch->w, watch->l, watch->w->gen) < BATCH)
+		if (serve_batch(watch->w, watch->l, watch->w->gen) != BATCH)
 			break;
 	return 0;
 }
@@ -228,16 +233,25 @@ static int watch(struct worker *w, struct listeners *ls)
 	return 0;
 }
 
-/* Retire g's sockets of ours and serve what is queued on them. */
+/*
+ * Retire g's sockets of ours and serve what is queued on them, until the
+ * queue is empty: a pending socket error (an ICMP report) or a signal
+ * interrupts a receive, not the drain.
+ */
 static void drain(struct worker *w, const struct generation *g)
 {
+	int n, errors;
 	size_t i;
 
 	listeners_retire(g->ls, w->id);
-	for (i = 0; i < g->ls->n; i++)
-		if (g->ls->l[i].worker == w->id)
-			while (serve_batch(w, &g->ls->l[i], g) == BATCH)
-				;
+	for (i = 0; i < g->ls->n; i++) {
+		if (g->ls->l[i].worker != w->id)
+			continue;
+		errors = 0;
+		do
+			n = serve_batch(w, &g->ls->l[i], g);
+		while (n != -EAGAIN && (n >= 0 || ++errors < 16));
+	}
 }
 
 /* Move to the newest generation, draining each one whose sockets were replaced. */
