@@ -1,9 +1,7 @@
 /* config.c - /etc/udp-replyd.conf into a validated, immutable struct config */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
-#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,19 +10,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-libconfig15.h"
 #include "config.h"
 #include "escape.h"
 #include "netaddr.h"
 
 struct loader {
 	const char *path;
-	const char *text;	/* the whole file */
 	char *err;
 	size_t errlen;
 };
-
-/* Larger than any sensible configuration; the reply itself is at most 64 KiB. */
-#define CONFIG_FILE_MAX (1 << 20)
 
 __attribute__((format(printf, 3, 4)))
 static int fail(const struct loader *ld, int line, const char *fmt, ...)
@@ -83,6 +78,17 @@ static int get_integer(const struct loader *ld, const config_setting_t *s, long 
 	return 0;
 }
 
+static int get_boolean(const struct loader *ld, const config_setting_t *s, bool *out)
+{
+	int type = config_setting_type(s);
+
+	if (type != CONFIG_TYPE_BOOL)
+		return fail(ld, (int)config_setting_source_line(s), "%s: must be a boolean, not %s",
+			config_setting_name(s), type_name(type));
+	*out = config_setting_get_bool(s);
+	return 0;
+}
+
 static int get_string(const struct loader *ld, const config_setting_t *s, const char **out)
 {
 	int type = config_setting_type(s);
@@ -91,6 +97,35 @@ static int get_string(const struct loader *ld, const config_setting_t *s, const 
 		return fail(ld, (int)config_setting_source_line(s), "%s: must be a string, not %s",
 			config_setting_name(s), type_name(type));
 	*out = config_setting_get_string(s);
+	return 0;
+}
+
+#define WORKERS_MUST "workers: must be an integer from 1 to %d or \"auto\", not "
+
+/* workers = 1..CONFIG_WORKERS_MAX, or "auto" (CONFIG_WORKERS_AUTO). */
+static int get_workers(const struct loader *ld, const config_setting_t *s, unsigned *out)
+{
+	int line = (int)config_setting_source_line(s);
+	int type = config_setting_type(s);
+	const char *str;
+	long long v;
+	char shown[256];
+
+	if (type == CONFIG_TYPE_STRING) {
+		str = config_setting_get_string(s);
+		if (!strcmp(str, "auto")) {
+			*out = CONFIG_WORKERS_AUTO;
+			return 0;
+		}
+		escape_text(shown, sizeof(shown), (const unsigned char *)str, strlen(str));
+		return fail(ld, line, WORKERS_MUST "\"%s\"", CONFIG_WORKERS_MAX, shown);
+	}
+	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+		return fail(ld, line, WORKERS_MUST "%s", CONFIG_WORKERS_MAX, type_name(type));
+	v = config_setting_get_int64(s);
+	if (v < 1 || v > CONFIG_WORKERS_MAX)
+		return fail(ld, line, WORKERS_MUST "%lld", CONFIG_WORKERS_MAX, v);
+	*out = (unsigned)v;
 	return 0;
 }
 
@@ -148,6 +183,16 @@ static int apply_setting(const struct loader *ld, const config_setting_t *s, str
 		if (set_string(&cfg->reply, str))
 			return fail(ld, line, "%s", strerror(errno));
 		cfg->reply_len = strlen(str);
+		return 0;
+	}
+	if (!strcmp(name, "log_datagrams"))
+		return get_boolean(ld, s, &cfg->log_datagrams);
+	if (!strcmp(name, "workers"))
+		return get_workers(ld, s, &cfg->workers);
+	if (!strcmp(name, "receive_buffer")) {
+		if (get_integer(ld, s, CONFIG_RECEIVE_BUFFER_MIN, CONFIG_RECEIVE_BUFFER_MAX, &v))
+			return -1;
+		cfg->receive_buffer = (int)v;
 		return 0;
 	}
 	return fail(ld, line, "unknown setting \"%s\"", name);
@@ -223,115 +268,6 @@ static char *read_file(const struct loader *ld, size_t *lenp)
 	return text;
 }
 
-/* "e5", "E-3": a float's exponent, as libconfig reads one ("5e" is 5 and a name). */
-static bool is_exponent(const char *p)
-{
-	if (*p != 'e' && *p != 'E')
-		return false;
-	p += p[1] == '-' || p[1] == '+';
-	return isdigit((unsigned char)p[1]);
-}
-
-/*
- * The end of the number token at p. *too_big when it is an integer that
- * libconfig 1.5 would wrap: beyond 32 bits without the L suffix (it reads
- * "port = 4294987297;" as port 20001).
- */
-static const char *scan_number(const char *p, bool *too_big)
-{
-	unsigned long long u;
-	long long v;
-	char *end;
-
-	errno = 0;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
-		u = strtoull(p, &end, 16);
-		*too_big = errno == ERANGE || u > INT_MAX;
-	} else {
-		v = strtoll(p, &end, 10);
-		*too_big = errno == ERANGE || v > INT_MAX || v < INT_MIN;
-		if (*end == '.' || is_exponent(end)) {
-			*too_big = false; /* a float */
-			return end + strspn(end, "0123456789.eE+-");
-		}
-	}
-	if (*end == 'L') {
-		*too_big = false;
-		end += end[1] == 'L' ? 2 : 1;
-	}
-	return end;
-}
-
-static bool is_name_char(char c)
-{
-	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '*';
-}
-
-/*
- * One pass over the text as libconfig's scanner sees it (comments, strings,
- * names, numbers) for what libconfig 1.5 would take silently but we must
- * not: a NUL byte (the rest of the file would be ignored), @include (the
- * configuration is this one file; an included directory or FIFO would stop
- * the daemon), and integers it would wrap to 32 bits.
- */
-static int check_text(const struct loader *ld, size_t len)
-{
-	const char *p = ld->text, *start;
-	bool line_start = true, too_big;
-	int line = 1;
-
-	while (*p) {
-		if (*p == '\n') {
-			line++;
-			p++;
-			line_start = true;
-			continue;
-		}
-		if (line_start) {
-			line_start = false;
-			p += strspn(p, " \t");
-			if (!strncmp(p, "@include", 8))
-				return fail(ld, line, "@include is not supported: "
-					"keep the whole configuration in this file");
-			continue;
-		}
-		start = p;
-		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
-			p += strcspn(p, "\n");
-		} else if (p[0] == '/' && p[1] == '*') {
-			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
-				line += *p == '\n';
-			p += *p ? 2 : 0;
-		} else if (*p == '"') {
-			for (p++; *p && *p != '"'; p++) {
-				if (*p == '\\' && p[1])
-					p++;
-				line += *p == '\n';
-			}
-			p += *p ? 1 : 0;
-		} else if (*p == '.' && isdigit((unsigned char)p[1])) {
-			p += strspn(p, "0123456789.eE+-"); /* a float: .5e3 */
-		} else if (isdigit((unsigned char)*p) ||
-			   ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1]))) {
-			p = scan_number(p, &too_big);
-			if (too_big)
-				return fail(ld, line, "integer %.*s is out of range", (int)(p - start),
-					start);
-		} else if (is_name_char(*p)) {
-			while (is_name_char(*p))
-				p++;
-		} else {
-			p++;
-		}
-	}
-	if ((size_t)(p - ld->text) != len) {
-		for (line = 1, p = ld->text; *p; p++)
-			line += *p == '\n';
-		return fail(ld, line, "a NUL byte in the file");
-	}
-	return 0;
-}
-
 int config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
 	struct loader ld = { .path = path, .err = err, .errlen = errlen };
@@ -345,8 +281,7 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	text = read_file(&ld, &len);
 	if (!text)
 		return -1;
-	ld.text = text;
-	if (check_text(&ld, len) < 0) {
+	if (libconfig15_check_text(path, text, len, err, errlen) < 0) {
 		free(text);
 		return -1;
 	}
@@ -382,6 +317,35 @@ void config_free(struct config *cfg)
 	free(cfg->address);
 	free(cfg->reply);
 	free(cfg);
+}
+
+/* The reply, escaped, in pieces: no allocation, whatever its length. */
+static void print_escaped(FILE *out, const char *data, size_t len)
+{
+	char piece[1024];
+	size_t done = 0;
+
+	while (done < len) {
+		done += escape_text(piece, sizeof(piece), (const unsigned char *)data + done,
+			len - done);
+		fputs(piece, out);
+	}
+}
+
+void config_print(FILE *out, const struct config *cfg)
+{
+	fprintf(out, "%s: OK\naddress \"%s\"\nport %u\nbuffer_size %zu\nreply \"", cfg->path,
+		cfg->address, cfg->port, cfg->buffer_size);
+	print_escaped(out, cfg->reply, cfg->reply_len);
+	fprintf(out, "\"\nlog_datagrams %s\n", cfg->log_datagrams ? "true" : "false");
+	if (cfg->workers == CONFIG_WORKERS_AUTO)
+		fputs("workers auto\n", out);
+	else
+		fprintf(out, "workers %u\n", cfg->workers);
+	if (cfg->receive_buffer == 0)
+		fputs("receive_buffer default\n", out);
+	else
+		fprintf(out, "receive_buffer %d\n", cfg->receive_buffer);
 }
 
 int config_same_endpoint(const struct config *a, const struct config *b)

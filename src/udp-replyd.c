@@ -7,7 +7,6 @@
 
 #include "config.h"
 #include "endpoint.h"
-#include "escape.h"
 #include "generation.h"
 #include "log.h"
 #include "server.h"
@@ -28,38 +27,20 @@ static void usage(FILE *out)
 		DEFAULT_CONFIG);
 }
 
-/* --check-config: say what would be served, like sshd -t or nginx -t. */
-static int print_config(const struct config *cfg)
-{
-	char *reply = malloc(cfg->reply_len * 4 + 1);
-
-	if (!reply) {
-		perror("udp-replyd");
-		return EX_OSERR;
-	}
-	escape_text(reply, cfg->reply_len * 4 + 1, (const unsigned char *)cfg->reply,
-		cfg->reply_len);
-	printf("%s: OK\naddress \"%s\"\nport %u\nbuffer_size %zu\nreply \"%s\"\n", cfg->path,
-		cfg->address, cfg->port, cfg->buffer_size, reply);
-	free(reply);
-	return EX_OK;
-}
-
 /* Like nginx -t: a name that does not resolve fails the check. */
 static int check_config(struct config *cfg)
 {
 	struct endpoint ep[ENDPOINTS_MAX];
 	char err[CONFIG_ERROR_MAX];
-	int rc;
 
 	if (endpoint_resolve(cfg, ep, ENDPOINTS_MAX, err, sizeof(err)) < 0) {
 		fprintf(stderr, "%s\n", err);
 		config_free(cfg);
 		return EX_CONFIG;
 	}
-	rc = print_config(cfg);
+	config_print(stdout, cfg);
 	config_free(cfg);
-	return rc;
+	return fflush(stdout) == 0 ? EX_OK : EX_IOERR;
 }
 
 /* The first generation: systemd's sockets, or our own; then serve it. */

@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,67 @@ START_TEST(test_good)
 				(unsigned char)cfg->reply[i]);
 	}
 	ck_assert_msg(cfg->reply[cfg->reply_len] == '\0', "reply not NUL-terminated");
+	/* None of these files sets the newer settings: their defaults. */
+	ck_assert(cfg->log_datagrams);
+	ck_assert_uint_eq(cfg->workers, CONFIG_WORKERS_AUTO);
+	ck_assert_int_eq(cfg->receive_buffer, 0);
+	config_free(cfg);
+}
+END_TEST
+
+/* ---- log_datagrams, workers, receive_buffer ---------------------------- */
+
+struct setting_case {
+	const char *name;
+	const char *text;
+	bool log_datagrams;
+	unsigned workers;
+	int receive_buffer;
+};
+
+/* clang-format off */
+static const struct setting_case setting_cases[] = {
+	{ "defaults", "", true, CONFIG_WORKERS_AUTO, 0 },
+	{ "log-true", "log_datagrams = true;\n", true, CONFIG_WORKERS_AUTO, 0 },
+	{ "log-false", "log_datagrams = false;\n", false, CONFIG_WORKERS_AUTO, 0 },
+	/* libconfig's booleans are not case-sensitive. */
+	{ "log-FALSE", "log_datagrams : FALSE\n", false, CONFIG_WORKERS_AUTO, 0 },
+	{ "log-True", "log_datagrams = True;\n", true, CONFIG_WORKERS_AUTO, 0 },
+	{ "workers-auto", "workers = \"auto\";\n", true, CONFIG_WORKERS_AUTO, 0 },
+	{ "workers-1", "workers = 1;\n", true, 1, 0 },
+	{ "workers-256", "workers = 256;\n", true, 256, 0 },
+	{ "workers-int64", "workers = 8L;\n", true, 8, 0 },
+	{ "workers-hex", "workers = 0x10;\n", true, 16, 0 },
+	{ "receive-min", "receive_buffer = 4096;\n", true, CONFIG_WORKERS_AUTO, 4096 },
+	{ "receive-max", "receive_buffer = 1073741824;\n", true, CONFIG_WORKERS_AUTO,
+		1073741824 },
+	{ "receive-hex", "receive_buffer = 0x40000000;\n", true, CONFIG_WORKERS_AUTO,
+		1073741824 },
+	{ "receive-int64", "receive_buffer = 8388608L;\n", true, CONFIG_WORKERS_AUTO, 8388608 },
+	{ "all-of-them",
+		"# every setting\n"
+		"address = \"::1\";\nport = 7;\nbuffer_size = 9000;\nreply = \"r\";\n"
+		"log_datagrams = false;\nworkers = 4;\nreceive_buffer = 4194304;\n",
+		false, 4, 4194304 },
+};
+/* clang-format on */
+
+#define N_SETTING (int)(sizeof(setting_cases) / sizeof(setting_cases[0]))
+
+START_TEST(test_setting)
+{
+	const struct setting_case *c = &setting_cases[_i];
+	char path[PATH_MAX], err[CONFIG_ERROR_MAX];
+	struct config *cfg = NULL;
+
+	path_for(path, sizeof(path), c->name);
+	write_file(path, c->text, strlen(c->text));
+	err[0] = '\0';
+	ck_assert_msg(config_load(path, &cfg, err, sizeof(err)) == 0, "%s: %s", c->name, err);
+	ck_assert_msg(cfg->log_datagrams == c->log_datagrams, "%s: log_datagrams %d", c->name,
+		cfg->log_datagrams);
+	ck_assert_uint_eq(cfg->workers, c->workers);
+	ck_assert_int_eq(cfg->receive_buffer, c->receive_buffer);
 	config_free(cfg);
 }
 END_TEST
@@ -162,6 +225,14 @@ START_TEST(test_default_constants)
 	ck_assert_int_eq(CONFIG_DEFAULT_BUFFER_SIZE, 1024);
 	ck_assert_str_eq(CONFIG_DEFAULT_REPLY, "Hello UDP Client");
 	ck_assert_int_eq(CONFIG_REPLY_MAX, 65507);
+	ck_assert_int_eq(CONFIG_WORKERS_AUTO, 0);
+	ck_assert_int_eq(CONFIG_WORKERS_MAX, 256);
+	ck_assert_int_eq(CONFIG_RECEIVE_BUFFER_MIN, 4096);
+	ck_assert_int_eq(CONFIG_RECEIVE_BUFFER_MAX, 1073741824);
+	ck_assert_int_eq(CONFIG_FILE_MAX, 524288);
+	ck_assert_int_eq(CONFIG_SETTINGS_MAX, 128);
+	/* The longest reply, every byte a \xHH escape, fits with room for comments. */
+	ck_assert_int_gt(CONFIG_FILE_MAX, 4 * CONFIG_REPLY_MAX + 4096);
 }
 END_TEST
 
@@ -193,6 +264,8 @@ struct bad_case {
 /* clang-format off */
 #define RANGE_1_65535(what, value) what ": must be an integer from 1 to 65535, not " value
 #define NOT_AN_ADDRESS(text) "address: \"" text "\": not an IP address or host name"
+#define WORKERS_MUST(what) "workers: must be an integer from 1 to 256 or \"auto\", not " what
+#define RECEIVE_RANGE(value) "receive_buffer: must be an integer from 4096 to 1073741824, not " value
 /* clang-format on */
 
 /* clang-format off */
@@ -305,6 +378,75 @@ static const struct bad_case bad_cases[] = {
 		MATCH_EXACT, NOT_AN_ADDRESS("bad\\nname") },
 	{ "address-quote", BAD_TEXT, "address = \"a\\\" b\";\n", 0, 1,
 		MATCH_EXACT, NOT_AN_ADDRESS("a\\\" b") },
+
+	/* log_datagrams: a boolean. */
+	{ "log-integer", BAD_TEXT, "# x\nlog_datagrams = 1;\n", 0, 2, MATCH_EXACT,
+		"log_datagrams: must be a boolean, not an integer" },
+	{ "log-int64", BAD_TEXT, "log_datagrams = 0L;\n", 0, 1, MATCH_EXACT,
+		"log_datagrams: must be a boolean, not an integer" },
+	{ "log-string", BAD_TEXT, "log_datagrams = \"false\";\n", 0, 1, MATCH_EXACT,
+		"log_datagrams: must be a boolean, not a string" },
+	{ "log-float", BAD_TEXT, "log_datagrams = 0.0;\n", 0, 1, MATCH_EXACT,
+		"log_datagrams: must be a boolean, not a float" },
+	{ "log-list", BAD_TEXT, "log_datagrams = ( true );\n", 0, 1, MATCH_EXACT,
+		"log_datagrams: must be a boolean, not a list" },
+	{ "log-array", BAD_TEXT, "log_datagrams = [ true ];\n", 0, 1, MATCH_EXACT,
+		"log_datagrams: must be a boolean, not an array" },
+	{ "log-group", BAD_TEXT, "log_datagrams = { };\n", 0, 1, MATCH_EXACT,
+		"log_datagrams: must be a boolean, not a group" },
+	{ "log-duplicate", BAD_TEXT, "log_datagrams = true;\nlog_datagrams = false;\n", 0, 2,
+		MATCH_CONTAINS, "duplicate" },
+	/* workers: 1..256 or "auto". */
+	{ "workers-0", BAD_TEXT, "workers = 0;\n", 0, 1, MATCH_EXACT, WORKERS_MUST("0") },
+	{ "workers-257", BAD_TEXT, "\nworkers = 257;\n", 0, 2, MATCH_EXACT, WORKERS_MUST("257") },
+	{ "workers-minus-1", BAD_TEXT, "workers = -1;\n", 0, 1, MATCH_EXACT, WORKERS_MUST("-1") },
+	/* Would be 1 if truncated to 32 bits. */
+	{ "workers-int64-huge", BAD_TEXT, "workers = 4294967297L;\n", 0, 1, MATCH_EXACT,
+		WORKERS_MUST("4294967297") },
+	{ "workers-wraps", BAD_TEXT, "workers = 4294967297;\n", 0, 1, MATCH_EXACT,
+		"integer 4294967297 is out of range" },
+	{ "workers-xyz", BAD_TEXT, "workers = \"xyz\";\n", 0, 1, MATCH_EXACT,
+		WORKERS_MUST("\"xyz\"") },
+	{ "workers-AUTO", BAD_TEXT, "workers = \"AUTO\";\n", 0, 1, MATCH_EXACT,
+		WORKERS_MUST("\"AUTO\"") },
+	{ "workers-empty", BAD_TEXT, "workers = \"\";\n", 0, 1, MATCH_EXACT, WORKERS_MUST("\"\"") },
+	{ "workers-quoted-number", BAD_TEXT, "workers = \"4\";\n", 0, 1, MATCH_EXACT,
+		WORKERS_MUST("\"4\"") },
+	/* The error is one line: what the file holds is shown escaped. */
+	{ "workers-newline", BAD_TEXT, "workers = \"au\\nto\\x1b\";\n", 0, 1, MATCH_EXACT,
+		WORKERS_MUST("\"au\\nto\\x1b\"") },
+	{ "workers-boolean", BAD_TEXT, "workers = true;\n", 0, 1, MATCH_EXACT,
+		WORKERS_MUST("a boolean") },
+	{ "workers-float", BAD_TEXT, "workers = 2.0;\n", 0, 1, MATCH_EXACT, WORKERS_MUST("a float") },
+	{ "workers-list", BAD_TEXT, "workers = ( 2 );\n", 0, 1, MATCH_EXACT, WORKERS_MUST("a list") },
+	{ "workers-array", BAD_TEXT, "workers = [ 2 ];\n", 0, 1, MATCH_EXACT,
+		WORKERS_MUST("an array") },
+	{ "workers-group", BAD_TEXT, "workers = { n = 2; };\n", 0, 1, MATCH_EXACT,
+		WORKERS_MUST("a group") },
+	/* receive_buffer: 4096..1 GiB; 0 (the kernel's default) only by leaving it out. */
+	{ "receive-0", BAD_TEXT, "receive_buffer = 0;\n", 0, 1, MATCH_EXACT,
+		RECEIVE_RANGE("0") },
+	{ "receive-4095", BAD_TEXT, "# x\n\nreceive_buffer = 4095;\n", 0, 3, MATCH_EXACT,
+		RECEIVE_RANGE("4095") },
+	{ "receive-over-1g", BAD_TEXT, "receive_buffer = 1073741825;\n", 0, 1, MATCH_EXACT,
+		RECEIVE_RANGE("1073741825") },
+	{ "receive-minus", BAD_TEXT, "receive_buffer = -4096;\n", 0, 1, MATCH_EXACT,
+		RECEIVE_RANGE("-4096") },
+	{ "receive-int64-2g", BAD_TEXT, "receive_buffer = 2147483648L;\n", 0, 1, MATCH_EXACT,
+		RECEIVE_RANGE("2147483648") },
+	/* Would be 4096 if truncated to 32 bits. */
+	{ "receive-int64-huge", BAD_TEXT, "receive_buffer = 4294971392L;\n", 0, 1, MATCH_EXACT,
+		RECEIVE_RANGE("4294971392") },
+	{ "receive-wraps", BAD_TEXT, "receive_buffer = 4294971392;\n", 0, 1, MATCH_EXACT,
+		"integer 4294971392 is out of range" },
+	{ "receive-string", BAD_TEXT, "receive_buffer = \"1M\";\n", 0, 1, MATCH_EXACT,
+		"receive_buffer: must be an integer, not a string" },
+	{ "receive-boolean", BAD_TEXT, "receive_buffer = false;\n", 0, 1, MATCH_EXACT,
+		"receive_buffer: must be an integer, not a boolean" },
+	{ "receive-float", BAD_TEXT, "receive_buffer = 65536.0;\n", 0, 1, MATCH_EXACT,
+		"receive_buffer: must be an integer, not a float" },
+	{ "receive-list", BAD_TEXT, "receive_buffer = ( 65536 );\n", 0, 1, MATCH_EXACT,
+		"receive_buffer: must be an integer, not a list" },
 
 	/* Must stay last: skipped when running as root. */
 	{ "unreadable", BAD_UNREADABLE, "port = 1;\n", 0, 0, MATCH_EXACT,
@@ -445,6 +587,392 @@ START_TEST(test_same_endpoint)
 }
 END_TEST
 
+/* ---- the caps: file size and number of settings ----------------------- */
+
+/* The longest reply, every byte written as \xHH, in a file of exactly CONFIG_FILE_MAX bytes. */
+START_TEST(test_reply_max_hex)
+{
+	static const char head[] = "# the longest reply, all \\x escapes\nreply = \"";
+	static const char tail[] = "\";\n# ";
+	char path[PATH_MAX], err[CONFIG_ERROR_MAX];
+	struct config *cfg = NULL;
+	size_t len = 0, i;
+	char *text = malloc(CONFIG_FILE_MAX + 1);
+
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)sprintf(text + len, "%s", head);
+	for (i = 0; i < CONFIG_REPLY_MAX; i++)
+		len += (size_t)sprintf(text + len, "\\x%02x", (unsigned)(i % 255 + 1));
+	len += (size_t)sprintf(text + len, "%s", tail);
+	ck_assert_uint_lt(len, CONFIG_FILE_MAX);
+	memset(text + len, 'c', CONFIG_FILE_MAX - 1 - len);
+	text[CONFIG_FILE_MAX - 1] = '\n';
+	path_for(path, sizeof(path), "reply-max-hex");
+	write_file(path, text, CONFIG_FILE_MAX);
+	free(text);
+
+	err[0] = '\0';
+	ck_assert_msg(config_load(path, &cfg, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(cfg->reply_len, CONFIG_REPLY_MAX);
+	for (i = 0; i < CONFIG_REPLY_MAX; i++)
+		ck_assert_msg((unsigned char)cfg->reply[i] == i % 255 + 1, "reply[%zu] = 0x%02x", i,
+			(unsigned char)cfg->reply[i]);
+	config_free(cfg);
+}
+END_TEST
+
+/* One byte more than CONFIG_FILE_MAX, though all of it a comment: refused as a whole. */
+START_TEST(test_file_too_large)
+{
+	char path[PATH_MAX], err[CONFIG_ERROR_MAX], want[PATH_MAX + 64];
+	struct config *cfg = NULL;
+	char *text = malloc(CONFIG_FILE_MAX + 1);
+
+	ck_assert_ptr_nonnull(text);
+	memset(text, '#', CONFIG_FILE_MAX);
+	text[CONFIG_FILE_MAX] = '\n';
+	path_for(path, sizeof(path), "too-large");
+	write_file(path, text, CONFIG_FILE_MAX + 1);
+	free(text);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:0: larger than 524288 bytes", path);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+/* A file being written: counts the settings and remembers one's line. */
+struct gen {
+	FILE *f;
+	char *text;
+	size_t len;
+	int line;	 /* being written */
+	int settings;	 /* names followed by '=' or ':' so far */
+	int mark;	 /* remember this setting's line ... */
+	int mark_line;	 /* ... here */
+};
+
+__attribute__((format(printf, 2, 0)))
+static void gen_vprintf(struct gen *g, const char *fmt, va_list ap)
+{
+	char buf[256];
+	const char *p;
+	int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+
+	ck_assert(n >= 0 && (size_t)n < sizeof(buf));
+	for (p = buf; *p; p++)
+		g->line += *p == '\n';
+	ck_assert_int_ge(fputs(buf, g->f), 0);
+}
+
+/* Text that holds no setting. */
+__attribute__((format(printf, 2, 3)))
+static void gen_text(struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	gen_vprintf(g, fmt, ap);
+	va_end(ap);
+}
+
+/* Text that starts with one setting's name (and holds no other). */
+__attribute__((format(printf, 2, 3)))
+static void gen_setting(struct gen *g, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (++g->settings == g->mark)
+		g->mark_line = g->line;
+	va_start(ap, fmt);
+	gen_vprintf(g, fmt, ap);
+	va_end(ap);
+}
+
+/* n settings at the top level: the first is unknown. */
+static void shape_top(struct gen *g, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		gen_setting(g, "s%d = %d;\n", i, i);
+}
+
+/* n settings: a group and n - 1 in it; the group is unknown. */
+static void shape_group(struct gen *g, int n)
+{
+	int i;
+
+	gen_text(g, "# %d settings, all but one in a group\n", n);
+	gen_setting(g, "g = {\n");
+	for (i = 1; i < n; i++)
+		gen_setting(g, "\ts%d = %d;\n", i, i);
+	gen_text(g, "};\n");
+}
+
+/*
+ * n settings in every form libconfig takes, at every depth, among text that
+ * looks like settings but is none (in comments, strings, lists); the group
+ * that holds them is unknown.
+ */
+static void shape_forms(struct gen *g, int n)
+{
+	int i;
+
+	gen_text(g, "# not settings: x = 1, y: 2\n/* z = 3;\n   w : 4; */\n");
+	gen_setting(g, "g : {\n");
+	for (i = 0; g->settings < n; i++) {
+		int left = n - g->settings;
+
+		switch (i % 7) {
+		case 0:
+			gen_setting(g, "\tc%d : %d // d = 1\n", i, i);
+			break;
+		case 1:
+			gen_setting(g, "\tm%d /* = */ = \"e = 1; f : 2\";\n", i);
+			break;
+		case 2:
+			gen_setting(g, "\tn%d\n", i);
+			gen_text(g, "\t\t# = 1\n\t\t= ( true, false, \"h = 1\", 5 );\n");
+			break;
+		case 3:
+			if (left < 2) {
+				gen_setting(g, "\tq%d = -1;\n", i);
+				break;
+			}
+			gen_setting(g, "\tp%d = { ", i);
+			gen_setting(g, "inner = [ 1, 2 ]; };\n");
+			break;
+		case 4:
+			if (left < 3) {
+				gen_setting(g, "\tr%d=0x10L;\n", i);
+				break;
+			}
+			gen_setting(g, "\tl%d = ( ", i);
+			gen_setting(g, "{ a = 1; }, ");
+			gen_setting(g, "{ a = 2; } );\n");
+			break;
+		case 5:
+			gen_setting(g, "\tt%d = \"multi\n", i);
+			gen_text(g, "line k = 1\";\n");
+			break;
+		default:
+			gen_setting(g, "\tu%d\t:\t.5e3\n", i);
+			break;
+		}
+	}
+	gen_text(g, "};\n");
+}
+
+/* n settings, each name two lines above its '=': a setting's line is its name's. */
+static void shape_split(struct gen *g, int n)
+{
+	int i;
+
+	gen_setting(g, "g\n/* { */\n=\n{\n");
+	for (i = 1; i < n; i++) {
+		gen_setting(g, "s%d", i);
+		gen_text(g, " # =\n\n: %d;\n", i);
+	}
+	gen_text(g, "};\n");
+}
+
+struct cap_case {
+	const char *name;
+	void (*shape)(struct gen *g, int n);
+	int error_line;		/* with CONFIG_SETTINGS_MAX settings: this error */
+	const char *error;
+};
+
+/* clang-format off */
+static const struct cap_case cap_cases[] = {
+	{ "top", shape_top, 1, "unknown setting \"s0\"" },
+	{ "group", shape_group, 2, "unknown setting \"g\"" },
+	{ "forms", shape_forms, 4, "unknown setting \"g\"" },
+	{ "split", shape_split, 1, "unknown setting \"g\"" },
+};
+/* clang-format on */
+
+#define N_CAP (int)(sizeof(cap_cases) / sizeof(cap_cases[0]))
+
+/* Load a file of n settings shaped by c; err gets the error (it must fail). */
+static void load_shape(const struct cap_case *c, int n, int mark, int *mark_line, char *path,
+	char *err)
+{
+	struct gen g = { .line = 1, .mark = mark };
+	struct config *cfg = NULL;
+
+	g.f = open_memstream(&g.text, &g.len);
+	ck_assert_ptr_nonnull(g.f);
+	c->shape(&g, n);
+	ck_assert_int_eq(fclose(g.f), 0);
+	ck_assert_int_eq(g.settings, n);
+	ck_assert_uint_le(g.len, CONFIG_FILE_MAX);
+	write_file(path, g.text, g.len);
+	free(g.text);
+	*mark_line = g.mark_line;
+	ck_assert_int_eq(config_load(path, &cfg, err, CONFIG_ERROR_MAX), -1);
+}
+
+/*
+ * CONFIG_SETTINGS_MAX settings pass the cap (the error is the first setting
+ * libconfig hands over, so the whole file was parsed); one more is refused
+ * at that setting's line, and so is a file of many more.
+ */
+START_TEST(test_settings_cap)
+{
+	const struct cap_case *c = &cap_cases[_i];
+	char path[PATH_MAX], name[64], err[CONFIG_ERROR_MAX], want[PATH_MAX + 128];
+	int line, first_over;
+
+	snprintf(name, sizeof(name), "cap-%s-max", c->name);
+	path_for(path, sizeof(path), name);
+	load_shape(c, CONFIG_SETTINGS_MAX, 0, &line, path, err);
+	snprintf(want, sizeof(want), "%s:%d: %s", path, c->error_line, c->error);
+	ck_assert_str_eq(err, want);
+
+	snprintf(name, sizeof(name), "cap-%s-max-plus-1", c->name);
+	path_for(path, sizeof(path), name);
+	load_shape(c, CONFIG_SETTINGS_MAX + 1, CONFIG_SETTINGS_MAX + 1, &first_over, path, err);
+	ck_assert_int_gt(first_over, 1);
+	snprintf(want, sizeof(want), "%s:%d: more than %d settings", path, first_over,
+		CONFIG_SETTINGS_MAX);
+	ck_assert_str_eq(err, want);
+
+	snprintf(name, sizeof(name), "cap-%s-many", c->name);
+	path_for(path, sizeof(path), name);
+	load_shape(c, 8 * CONFIG_SETTINGS_MAX, CONFIG_SETTINGS_MAX + 1, &line, path, err);
+	ck_assert_int_eq(line, first_over);
+	snprintf(want, sizeof(want), "%s:%d: more than %d settings", path, first_over,
+		CONFIG_SETTINGS_MAX);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+/* The cap comes in text order with the other refusals before libconfig. */
+START_TEST(test_settings_cap_order)
+{
+	char path[PATH_MAX], err[CONFIG_ERROR_MAX], want[PATH_MAX + 128];
+	struct config *cfg = NULL;
+	FILE *f;
+	int i;
+
+	path_for(path, sizeof(path), "cap-then-wrap");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	for (i = 0; i <= CONFIG_SETTINGS_MAX; i++)
+		fprintf(f, "s%d = 1;\n", i);
+	fprintf(f, "port = 4294987297;\n@include \"/tmp\"\n");
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:%d: more than %d settings", path, CONFIG_SETTINGS_MAX + 1,
+		CONFIG_SETTINGS_MAX);
+	ck_assert_str_eq(err, want);
+
+	path_for(path, sizeof(path), "wrap-then-cap");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "# x\nport = 4294987297;\n");
+	for (i = 0; i <= CONFIG_SETTINGS_MAX; i++)
+		fprintf(f, "s%d = 1;\n", i);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: integer 4294987297 is out of range", path);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
+/* ---- config_print ------------------------------------------------------ */
+
+static char *print_to_string(const struct config *cfg)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	ck_assert_ptr_nonnull(f);
+	config_print(f, cfg);
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_uint_eq(strlen(out), len);
+	return out;
+}
+
+START_TEST(test_print_defaults)
+{
+	struct config *cfg = load_text("print-defaults", "");
+	char *out = print_to_string(cfg), want[PATH_MAX + 256];
+
+	snprintf(want, sizeof(want),
+		"%s: OK\naddress \"127.0.0.1\"\nport 20001\nbuffer_size 1024\n"
+		"reply \"Hello UDP Client\"\nlog_datagrams true\nworkers auto\n"
+		"receive_buffer default\n",
+		cfg->path);
+	ck_assert_str_eq(out, want);
+	free(out);
+	config_free(cfg);
+}
+END_TEST
+
+START_TEST(test_print_everything)
+{
+	struct config *cfg = load_text("print-everything",
+		"address = \"::\";\nport = 7;\nbuffer_size = 65535;\n"
+		"reply = \"tab\\there \\\"q\\\" back\\\\slash nl\\n bell\\x07 \\xc3\\xa9 \\xff\";\n"
+		"log_datagrams = false;\nworkers = 256;\nreceive_buffer = 1073741824;\n");
+	char *out = print_to_string(cfg), want[PATH_MAX + 256];
+
+	snprintf(want, sizeof(want),
+		"%s: OK\naddress \"::\"\nport 7\nbuffer_size 65535\n"
+		"reply \"tab\\there \\\"q\\\" back\\\\slash nl\\n bell\\x07 \xc3\xa9 \\xff\"\n"
+		"log_datagrams false\nworkers 256\nreceive_buffer 1073741824\n",
+		cfg->path);
+	ck_assert_str_eq(out, want);
+	free(out);
+	config_free(cfg);
+}
+END_TEST
+
+/* A long reply is printed whole, escapes and UTF-8 never split between pieces. */
+START_TEST(test_print_long_reply)
+{
+	static const char utf8[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"; /* é € 😀: 2+3+4 */
+	struct config cfg = { .path = "/x.conf", .address = "::1", .port = 1, .buffer_size = 1,
+		.log_datagrams = true, .workers = 3, .receive_buffer = 4096 };
+	char *out, *want, *p;
+	size_t i, n = 0;
+
+	/* Odd pieces: 9-byte UTF-8 runs, then a byte that becomes four. */
+	cfg.reply = malloc(CONFIG_REPLY_MAX + 1);
+	want = malloc(4 * CONFIG_REPLY_MAX + 256);
+	ck_assert_ptr_nonnull(cfg.reply);
+	ck_assert_ptr_nonnull(want);
+	p = want + sprintf(want, "/x.conf: OK\naddress \"::1\"\nport 1\nbuffer_size 1\nreply \"");
+	while (n + 10 <= CONFIG_REPLY_MAX) {
+		memcpy(cfg.reply + n, utf8, 9);
+		memcpy(p, utf8, 9);
+		cfg.reply[n + 9] = '\x01';
+		memcpy(p + 9, "\\x01", 4);
+		n += 10;
+		p += 13;
+	}
+	for (i = n; i < CONFIG_REPLY_MAX; i++, p += 2) {
+		cfg.reply[i] = '\n';
+		memcpy(p, "\\n", 2);
+	}
+	cfg.reply[CONFIG_REPLY_MAX] = '\0';
+	cfg.reply_len = CONFIG_REPLY_MAX;
+	strcpy(p, "\"\nlog_datagrams true\nworkers 3\nreceive_buffer 4096\n");
+
+	out = print_to_string(&cfg);
+	ck_assert_uint_eq(strlen(out), strlen(want));
+	for (i = 0; out[i] && out[i] == want[i]; i++)
+		;
+	ck_assert_msg(out[i] == want[i], "first difference at byte %zu", i);
+	free(out);
+	free(want);
+	free(cfg.reply);
+}
+END_TEST
+
 /* ---- the suite -------------------------------------------------------- */
 
 static Suite *config_suite(void)
@@ -471,8 +999,25 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_short_error_buffer, 1, 17);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("settings");
+	tcase_add_loop_test(tc, test_setting, 0, N_SETTING);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("caps");
+	tcase_add_test(tc, test_reply_max_hex);
+	tcase_add_test(tc, test_file_too_large);
+	tcase_add_loop_test(tc, test_settings_cap, 0, N_CAP);
+	tcase_add_test(tc, test_settings_cap_order);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("same_endpoint");
 	tcase_add_loop_test(tc, test_same_endpoint, 0, N_ENDPOINT);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("print");
+	tcase_add_test(tc, test_print_defaults);
+	tcase_add_test(tc, test_print_everything);
+	tcase_add_test(tc, test_print_long_reply);
 	suite_add_tcase(s, tc);
 	return s;
 }

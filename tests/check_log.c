@@ -1,5 +1,6 @@
 /* check_log.c - escape_text(), record_format_message(), log_target_parse() */
 #include <check.h>
+#include <errno.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -327,6 +328,19 @@ START_TEST(test_format_v6)
 }
 END_TEST
 
+/* A reply the kernel refused is said after the payload. */
+START_TEST(test_format_reply_failed)
+{
+	struct sockaddr_in r = v4("192.0.2.7", 4000), l = v4("192.0.2.1", 20001);
+	struct datagram dg = {
+		(const struct sockaddr *)&r, (const struct sockaddr *)&l, BYTES("ping"), 4};
+
+	dg.reply_errno = EAGAIN;
+	ck_assert_str_eq(format(&dg), "4 bytes from 192.0.2.7:4000 to 192.0.2.1:20001: \"ping\""
+		" (no reply: Resource temporarily unavailable)");
+}
+END_TEST
+
 /* A v4 sender on a dual-stack socket is logged as plain IPv4. */
 START_TEST(test_format_mapped)
 {
@@ -521,6 +535,7 @@ static Suite *log_suite(void)
 	tcase_add_test(tc, test_format_truncated_short);
 	tcase_add_test(tc, test_format_all_escaped);
 	tcase_add_test(tc, test_format_no_local);
+	tcase_add_test(tc, test_format_reply_failed);
 	tcase_add_loop_test(tc, test_format_small_buffer, 1, 100);
 	suite_add_tcase(s, tc);
 

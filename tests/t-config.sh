@@ -15,6 +15,9 @@ address "127.0.0.1"
 port 20001
 buffer_size 1024
 reply "Hello UDP Client"
+log_datagrams true
+workers auto
+receive_buffer default
 EOT
 cmp "$T/stdout" "$T/expected" || fail "--check-config printed: $(cat "$T/stdout")"
 [ ! -s "$T/stderr" ] || fail "--check-config wrote to stderr: $(cat "$T/stderr")"
@@ -34,14 +37,24 @@ address = "::1";
 port = 65535;
 buffer_size = 1;
 reply = "tab\there \"quoted\" back\\slash nl\n bell\x07 \xc3\xa9";
+log_datagrams = false;
+workers = 256;
+receive_buffer = 1073741824;
 EOT
 "$UDP_REPLYD" --check-config -c "$T/all.conf" >"$T/stdout" || fail "all.conf: exit $?"
-printf '%s: OK\naddress "::1"\nport 65535\nbuffer_size 1\nreply "%s"\n' "$T/all.conf" \
-	'tab\there \"quoted\" back\\slash nl\n bell\x07 é' >"$T/expected"
+printf '%s: OK\naddress "::1"\nport 65535\nbuffer_size 1\nreply "%s"\n%s\n' "$T/all.conf" \
+	'tab\there \"quoted\" back\\slash nl\n bell\x07 é' \
+	'log_datagrams false
+workers 256
+receive_buffer 1073741824' >"$T/expected"
 cmp -s "$T/stdout" "$T/expected" || fail "all.conf printed: $(cat "$T/stdout")"
-write_conf "$T/names.conf" address=localhost port=1 buffer_size=65535 reply=""
+write_conf "$T/names.conf" address=localhost port=1 buffer_size=65535 reply="" workers=auto \
+	raw='log_datagrams = true;' raw='receive_buffer = 4096;'
 "$UDP_REPLYD" --check-config -c "$T/names.conf" >"$T/stdout" || fail "names.conf: exit $?"
-printf '%s: OK\naddress "localhost"\nport 1\nbuffer_size 65535\nreply ""\n' "$T/names.conf" >"$T/expected"
+printf '%s: OK\naddress "localhost"\nport 1\nbuffer_size 65535\nreply ""\n%s\n' "$T/names.conf" \
+	'log_datagrams true
+workers auto
+receive_buffer 4096' >"$T/expected"
 cmp -s "$T/stdout" "$T/expected" || fail "names.conf printed: $(cat "$T/stdout")"
 
 # bad NAME EXPECTED-LINE-WITHOUT-FILE < config text: exit 78 and exactly one
@@ -117,6 +130,28 @@ server = { port = 1; };
 EOT
 { printf 'reply = "'; head -c 65508 /dev/zero | tr '\0' r; printf '";\n'; } >"$T/long.txt"
 bad reply-long '1: reply: *' <"$T/long.txt"
+bad log-int '2: log_datagrams: must be a boolean, not an integer' <<'EOT'
+# 0 is not false
+log_datagrams = 0;
+EOT
+bad workers-string '1: workers: must be an integer from 1 to 256 or "auto", not "all"' <<'EOT'
+workers = "all";
+EOT
+bad workers-range '1: workers: must be an integer from 1 to 256 or "auto", not 0' <<'EOT'
+workers = 0;
+EOT
+bad receive-zero '1: receive_buffer: must be an integer from 4096 to 1073741824, not 0' <<'EOT'
+receive_buffer = 0;
+EOT
+# The caps, checked before libconfig reads the file (udp-replyd.conf(5)).
+i=0
+while [ $i -le 128 ]; do
+	printf 's%d = %d;\n' $i $i
+	i=$((i + 1))
+done >"$T/settings.txt"
+bad settings '129: more than 128 settings' <"$T/settings.txt"
+head -c 524289 /dev/zero | tr '\0' '#' >"$T/big.txt"
+bad big '0: larger than 524288 bytes' <"$T/big.txt"
 
 note "a missing config file: FILE:0"
 rc=0

@@ -18,9 +18,12 @@
  *     32 bits (decimal beyond INT_MIN..INT_MAX, hexadecimal beyond
  *     0x7fffffff), wherever it is (any setting, a list, a group):
  *     "FILE:LINE: integer TOKEN is out of range", TOKEN as written;
- * then, if neither, a NUL byte: "FILE:LINE: a NUL byte in the file", LINE the
- * line of the first NUL (an @include or integer after it is not looked at);
- * otherwise none of these three messages.
+ *   - the (CONFIG_SETTINGS_MAX + 1)th setting, a name followed by "=" or ":"
+ *     at any depth: "FILE:LINE: more than CONFIG_SETTINGS_MAX settings",
+ *     LINE that name's line;
+ * then, if none, a NUL byte: "FILE:LINE: a NUL byte in the file", LINE the
+ * line of the first NUL (an @include, integer or setting after it is not
+ * looked at); otherwise none of these four messages.
  * Leeway: from the first thing libconfig's parser can never take (a character
  * that starts no token, such as "_", "@" or "-x"; a "#" or "//" comment with
  * no newline after it; a number right after a number or a name, as in
@@ -28,20 +31,29 @@
  * integer from there on may be refused or not, and what is refused there
  * need only be integer-shaped text beyond 32 bits on the line named (how
  * that text splits into tokens is moot: "-" and "_" start no libconfig
- * token); when none is (and there is no @include or NUL), the message must
+ * token); likewise the settings counted from there on ("_x = 1" may count),
+ * so "more than CONFIG_SETTINGS_MAX settings" may name any line from there;
+ * when neither is given (and there is no @include or NUL), the message must
  * be libconfig's own, and the harness asks libconfig (config_read_string)
- * that it is. @include has no leeway.
+ * that it is. @include has no leeway. A file larger than CONFIG_FILE_MAX
+ * (-max_len permitting) is refused whole: "FILE:0: larger than N bytes".
  *
  * on success (udp-replyd.conf(5), src/config.h):
  *   - no @include line, no NUL byte, no integer libconfig would wrap and
  *     nothing libconfig's parser can never take;
+ *   - at most CONFIG_SETTINGS_MAX settings;
  *   - port 1..65535, buffer_size 1..65535, reply_len == strlen(reply) <= 65507;
+ *   - log_datagrams as written (true/false in any case), true if absent;
+ *     workers 1..256 as written, or CONFIG_WORKERS_AUTO (absent, or a
+ *     string, which can only have been "auto"); receive_buffer 0 if absent,
+ *     else 4096..1073741824 as written;
  *   - address is an IP literal or a valid host name, and a host name is not
  *     something getaddrinfo() reads as a number ("0x7f000001");
  *   - a defaulted setting has line 0 and the default value; a setting's line
  *     is the line of its name;
- *   - port and buffer_size hold the integer as written, wherever it is
- *     written (comments, line breaks, other settings on the line);
+ *   - port, buffer_size, receive_buffer and workers hold the integer as
+ *     written, wherever it is written (comments, line breaks, other settings
+ *     on the line);
  * on failure:
  *   - err is "FILE:LINE: what" with FILE our path, LINE digits within the
  *     file, then ": " and some text;
@@ -49,7 +61,12 @@
  *     integer in 32 bits, or with the L suffix) is outside MIN..MAX, and X is
  *     that value in decimal as libconfig reads it (an L value beyond 64 bits
  *     saturates, a hexadecimal one beyond 64 bits is -1);
- *     "NAME: must be an integer, not ...": the value is no integer token;
+ *     "NAME: must be an integer, not ...": the value is no integer token
+ *     (NAME port, buffer_size, receive_buffer);
+ *   - "workers: must be an integer from 1 to 256 or "auto", not X": X is the
+ *     value in decimal (an integer outside 1..256), a string in quotes (a
+ *     string token) or a type (neither);
+ *   - "log_datagrams: must be a boolean, not ...": the value is no boolean;
  *   - err is one line: valid UTF-8, no newline or other control character,
  *     no line separator or bidi control (spec: "one line on stderr");
  *   - with a short err (0..47 bytes) the same message, cut and NUL-terminated;
@@ -65,6 +82,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -74,6 +92,7 @@
 
 #define INCLUDE_MSG "@include is not supported: keep the whole configuration in this file"
 #define NUL_MSG "a NUL byte in the file"
+#define CAP_MSG "more than %d settings"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -342,6 +361,8 @@ struct ref_scan {
 	long stop_line;
 	bool nul;			/* the first NUL byte */
 	long nul_line;
+	long settings;			/* names followed by '=' or ':', before it */
+	struct ref_token cap;		/* the first beyond CONFIG_SETTINGS_MAX */
 };
 
 static void ref_scan(const char *text, size_t len, struct ref_scan *sc)
@@ -371,6 +392,9 @@ static void ref_scan(const char *text, size_t len, struct ref_scan *sc)
 				sc->stop_line = t.line;
 			}
 		}
+		if (t.type == R_PUNCT && (*t.s == '=' || *t.s == ':') && prev.type == R_NAME &&
+		    ++sc->settings == CONFIG_SETTINGS_MAX + 1)
+			sc->cap = prev;
 		if (t.type == R_INT && t.wraps) {
 			if (sc->nints == cap) {
 				cap = cap ? 2 * cap : 8;
@@ -387,10 +411,31 @@ static void ref_scan(const char *text, size_t len, struct ref_scan *sc)
 	}
 }
 
-/* Must the loader refuse the first wrapping integer (it is before the leeway)? */
+/* Must the loader refuse the settings cap (it is before the leeway)? */
+static bool ref_cap_due(const struct ref_scan *sc)
+{
+	return sc->cap.s && (!sc->stop || sc->cap.s < sc->stop);
+}
+
+/* Must the loader refuse the first wrapping integer (before the leeway and the cap)? */
 static bool ref_first_int_due(const struct ref_scan *sc)
 {
-	return sc->nints > 0 && (!sc->stop || sc->ints[0].s < sc->stop);
+	return sc->nints > 0 && (!sc->stop || sc->ints[0].s < sc->stop) &&
+	       (!ref_cap_due(sc) || sc->ints[0].s < sc->cap.s);
+}
+
+/* A libconfig boolean token: true or false, in any case. */
+static bool ref_boolean(const struct ref_token *t, bool *value)
+{
+	if (t->type != R_NAME)
+		return false;
+	if (t->n == 4 && strncasecmp(t->s, "true", 4) == 0)
+		*value = true;
+	else if (t->n == 5 && strncasecmp(t->s, "false", 5) == 0)
+		*value = false;
+	else
+		return false;
+	return true;
 }
 
 /* What ref_find() found of the top-level setting NAME. */
@@ -468,6 +513,34 @@ static bool numeric_for_getaddrinfo(const char *text)
 	return true;
 }
 
+/* log_datagrams, workers and receive_buffer as loaded, against the file's text. */
+static void check_newer_loaded(const struct config *cfg, const char *text, size_t len)
+{
+	struct ref_setting rs;
+	bool b = true;
+
+	ref_find(text, len, "log_datagrams", &rs);
+	CHECK(!rs.found || ref_boolean(&rs.val, &b), "log_datagrams loaded from \"%.20s\"",
+		rs.tok);
+	CHECK(cfg->log_datagrams == b, "log_datagrams %d, written \"%.*s\"", cfg->log_datagrams,
+		(int)rs.toklen, rs.tok);
+
+	CHECK(cfg->workers <= CONFIG_WORKERS_MAX, "workers %u", cfg->workers);
+	ref_find(text, len, "workers", &rs);
+	if (rs.found && rs.val.type == R_STRING)
+		CHECK(cfg->workers == CONFIG_WORKERS_AUTO, "workers %u from a string", cfg->workers);
+	else
+		check_int_loaded(text, len, "workers", cfg->workers, CONFIG_WORKERS_AUTO);
+	if (rs.found && rs.val.type != R_STRING)
+		CHECK(cfg->workers >= 1, "workers %u written as \"%.*s\"", cfg->workers,
+			(int)rs.toklen, rs.tok);
+
+	CHECK(cfg->receive_buffer == 0 || (cfg->receive_buffer >= CONFIG_RECEIVE_BUFFER_MIN &&
+						  cfg->receive_buffer <= CONFIG_RECEIVE_BUFFER_MAX),
+		"receive_buffer %d", cfg->receive_buffer);
+	check_int_loaded(text, len, "receive_buffer", cfg->receive_buffer, 0);
+}
+
 static void check_success(const struct config *cfg, const char *text, size_t len)
 {
 	long lines = count_lines(text, len);
@@ -484,6 +557,8 @@ static void check_success(const struct config *cfg, const char *text, size_t len
 	CHECK(!sc.stop,
 		"libconfig took \"%.10s\" (line %ld), which the harness reads as a syntax error",
 		sc.stop, sc.stop_line);
+	CHECK(sc.settings <= CONFIG_SETTINGS_MAX, "%ld settings, but config_load succeeded",
+		sc.settings);
 	free(sc.ints);
 
 	CHECK(cfg, "config_load returned 0 without a config");
@@ -522,6 +597,7 @@ static void check_success(const struct config *cfg, const char *text, size_t len
 	check_int_loaded(text, len, "port", cfg->port, CONFIG_DEFAULT_PORT);
 	check_int_loaded(text, len, "buffer_size", (long long)cfg->buffer_size,
 		CONFIG_DEFAULT_BUFFER_SIZE);
+	check_newer_loaded(cfg, text, len);
 }
 
 /*
@@ -567,6 +643,56 @@ static void check_int_error(const char *err, const char *what, long line, const 
 		"\"%s\": %s is written as \"%.*s\" (line %ld), libconfig reads %s, "
 		"the message says \"%s\"",
 		err, name, (int)rs.toklen, rs.tok, rs.line, dec, x);
+}
+
+/* "workers: must be an integer from 1 to 256 or "auto", not X" (what, at line). */
+static void check_workers_error(const char *err, const char *what, long line, const char *text,
+	size_t len)
+{
+	char prefix[96], dec[32];
+	struct ref_setting rs;
+	const char *x;
+
+	snprintf(prefix, sizeof(prefix), "workers: must be an integer from 1 to %d or \"auto\", not ",
+		CONFIG_WORKERS_MAX);
+	if (strncmp(what, "workers: ", 9) != 0)
+		return;
+	CHECK(strncmp(what, prefix, strlen(prefix)) == 0, "\"%s\": not \"%s...\"", err, prefix);
+	ref_find(text, len, "workers", &rs);
+	CHECK(rs.found && rs.line == line, "\"%s\": the name workers is on line %ld", err,
+		rs.found ? rs.line : 0);
+	x = what + strlen(prefix);
+	if (rs.val.type == R_STRING) {
+		CHECK(*x == '"', "\"%s\", but the value \"%.20s\" is a string", err, rs.tok);
+	} else if (rs.is_int) {
+		CHECK(!rs.val.wraps, "\"%s\", but \"%.*s\" wraps", err, (int)rs.toklen, rs.tok);
+		CHECK(rs.val.value < 1 || rs.val.value > CONFIG_WORKERS_MAX,
+			"\"%s\", but \"%.*s\" is in range", err, (int)rs.toklen, rs.tok);
+		snprintf(dec, sizeof(dec), "%lld", rs.val.value);
+		CHECK(strcmp(x, dec) == 0, "\"%s\": \"%.*s\" is %s", err, (int)rs.toklen, rs.tok,
+			dec);
+	} else {
+		CHECK(*x != '"' && !isdigit((unsigned char)*x) && *x != '-',
+			"\"%s\", but the value \"%.20s\" is neither string nor integer", err, rs.tok);
+	}
+}
+
+/* "NAME: must be a boolean, not ...": NAME's value is no boolean. */
+static void check_boolean_error(const char *err, const char *what, long line, const char *text,
+	size_t len, const char *name)
+{
+	char prefix[64];
+	struct ref_setting rs;
+	bool b;
+
+	snprintf(prefix, sizeof(prefix), "%s: must be a boolean, not ", name);
+	if (strncmp(what, prefix, strlen(prefix)) != 0)
+		return;
+	ref_find(text, len, name, &rs);
+	CHECK(rs.found && rs.line == line, "\"%s\": the name %s is on line %ld", err, name,
+		rs.found ? rs.line : 0);
+	CHECK(!ref_boolean(&rs.val, &b), "\"%s\", but \"%.*s\" is a boolean", err,
+		(int)rs.toklen, rs.tok);
 }
 
 /* The loader's message "PATH:LINE: integer TOKEN is out of range" for t, cut as err is. */
@@ -628,6 +754,11 @@ static void check_failure(const char *err, const char *text, size_t len)
 	struct ref_scan sc;
 
 	CHECK(err[0], "config_load failed with an empty message");
+	if (len > CONFIG_FILE_MAX) {
+		snprintf(want, sizeof(want), "%s:0: larger than %d bytes", path, CONFIG_FILE_MAX);
+		CHECK(strcmp(err, want) == 0, "%zu bytes, but \"%s\"", len, err);
+		return;
+	}
 	CHECK(strncmp(err, path, plen) == 0 && err[plen] == ':',
 		"message \"%s\" does not start with \"%s:\"", err, path);
 	p = err + plen + 1;
@@ -643,10 +774,18 @@ static void check_failure(const char *err, const char *text, size_t len)
 	CHECK(!why, "message is not one plain line (%s): \"%s\"", why, err);
 
 	/*
-	 * Refused before libconfig parses it, in text order: an @include line
-	 * or an integer libconfig would wrap; then a NUL byte.
+	 * Refused before libconfig parses it, in text order: an @include line,
+	 * an integer libconfig would wrap or one setting too many; then a NUL
+	 * byte.
 	 */
 	ref_scan(text, len, &sc);
+	if (ref_cap_due(&sc) && !ref_first_int_due(&sc)) {
+		snprintf(want, sizeof(want), "%s:%ld: " CAP_MSG, path, sc.cap.line,
+			CONFIG_SETTINGS_MAX);
+		CHECK(strcmp(err, want) == 0, "setting %d is \"%.*s\" on line %ld, but \"%s\"",
+			CONFIG_SETTINGS_MAX + 1, (int)sc.cap.n, sc.cap.s, sc.cap.line, err);
+		goto out;
+	}
 	if (ref_first_int_due(&sc)) {
 		int_message(&sc.ints[0], want, sizeof(want));
 		CHECK(strcmp(err, want) == 0,
@@ -669,6 +808,13 @@ static void check_failure(const char *err, const char *text, size_t len)
 		}
 		CHECK(i < sc.nints || int_text_after(text, len, sc.stop, line, what + 8),
 			"\"%s\", but no such integer (before any @include)", err);
+		goto out;
+	}
+	snprintf(want, sizeof(want), CAP_MSG, CONFIG_SETTINGS_MAX);
+	if (strcmp(what, want) == 0) {
+		/* Past the leeway's start, where the count is moot. */
+		CHECK(sc.stop && line >= sc.stop_line,
+			"\"%s\", but %ld settings before any syntax error", err, sc.settings);
 		goto out;
 	}
 	if (sc.include) {
@@ -698,6 +844,10 @@ static void check_failure(const char *err, const char *text, size_t len)
 	check_int_error(err, what, line, text, len, "port", 1, 65535);
 	check_int_error(err, what, line, text, len, "buffer_size", CONFIG_BUFFER_SIZE_MIN,
 		CONFIG_BUFFER_SIZE_MAX);
+	check_int_error(err, what, line, text, len, "receive_buffer", CONFIG_RECEIVE_BUFFER_MIN,
+		CONFIG_RECEIVE_BUFFER_MAX);
+	check_workers_error(err, what, line, text, len);
+	check_boolean_error(err, what, line, text, len, "log_datagrams");
 out:
 	free(sc.ints);
 }

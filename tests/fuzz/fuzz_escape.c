@@ -153,6 +153,7 @@ static void fuzz_datagram(struct reader *r)
 	dg.remote = remote;
 	dg.local = local;
 	dg.payload = r->p;
+	dg.reply_errno = 0;
 	dg.len = r->n;
 	dg.size = dg.len + extra < dg.len ? SIZE_MAX : dg.len + extra;
 

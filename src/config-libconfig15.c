@@ -1,0 +1,235 @@
+/*
+ * config-libconfig15.c - what libconfig 1.5 would take silently, refused before it parses
+ *
+ * Debian 12 ships libconfig 1.5. One pass over the text, reading it as
+ * libconfig's scanner does (comments, strings, names, numbers), refuses what
+ * that version would take without a word but config_load() must not. Which
+ * libconfig version makes each check unnecessary (tried with upstream's
+ * 1.7.3 and 1.8.2 built from source):
+ *
+ *   @include      1.7: config_set_include_func() installs a hook that can
+ *                 refuse every include, with libconfig's own line number
+ *                 (without a hook, 1.7 and 1.8 still exit the process on an
+ *                 included directory).
+ *   32-bit wraps  1.8. 1.7 reads a decimal beyond 32 bits as a 64-bit
+ *                 integer (beyond 64 bits: "syntax error"), but still
+ *                 stores a hexadecimal one without L in an int
+ *                 ("0x100004E21" is 20001); 1.8 widens both.
+ *   NUL byte      never: every version reads the text up to its first NUL.
+ *   settings cap  never: not a 1.5 workaround. 1.7 and 1.8 still look each
+ *                 new setting's name up among its siblings one by one, so
+ *                 parsing stays quadratic (1.8: 143,364 settings in 62 s).
+ *                 It is counted here because this is the one pass over the
+ *                 text before libconfig reads it.
+ *
+ * So with libconfig 1.8 as the minimum this pass would shrink to the NUL
+ * byte and the settings cap. On the way, beware 1.7: it reads "010" as
+ * octal 8 (1.5 and 1.8 read 10).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config-libconfig15.h"
+#include "config.h"
+
+struct scan {
+	const char *path;
+	const char *text;
+	char *err;
+	size_t errlen;
+	int line;
+	unsigned settings;	/* names followed by '=' or ':' so far */
+};
+
+__attribute__((format(printf, 2, 3)))
+static int fail(const struct scan *sc, const char *fmt, ...)
+{
+	size_t n;
+	va_list ap;
+
+	if (sc->errlen == 0)
+		return -1;
+	snprintf(sc->err, sc->errlen, "%s:%d: ", sc->path, sc->line);
+	n = strlen(sc->err);
+	va_start(ap, fmt);
+	vsnprintf(sc->err + n, sc->errlen - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* "e5", "E-3": a float's exponent, as libconfig reads one ("5e" is 5 and a name). */
+static bool is_exponent(const char *p)
+{
+	if (*p != 'e' && *p != 'E')
+		return false;
+	p += p[1] == '-' || p[1] == '+';
+	return isdigit((unsigned char)p[1]);
+}
+
+/* The end of the float at p: [-+]?[0-9]*(\.[0-9]*)?, then an exponent if one follows. */
+static const char *scan_float(const char *p)
+{
+	p += *p == '-' || *p == '+';
+	p += strspn(p, "0123456789");
+	if (*p == '.')
+		p += 1 + strspn(p + 1, "0123456789");
+	if (is_exponent(p)) {
+		p += p[1] == '-' || p[1] == '+' ? 2 : 1;
+		p += strspn(p, "0123456789");
+	}
+	return p;
+}
+
+/*
+ * The end of the number token at p. *too_big when it is an integer that
+ * libconfig 1.5 would wrap: beyond 32 bits without the L suffix (it reads
+ * "port = 4294987297;" as port 20001). Unnecessary from libconfig 1.8.
+ */
+static const char *scan_number(const char *p, bool *too_big)
+{
+	unsigned long long u;
+	long long v;
+	char *end;
+
+	errno = 0;
+	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+		u = strtoull(p, &end, 16);
+		*too_big = errno == ERANGE || u > INT_MAX;
+	} else {
+		v = strtoll(p, &end, 10);
+		*too_big = errno == ERANGE || v > INT_MAX || v < INT_MIN;
+		if (*end == '.' || is_exponent(end)) {
+			*too_big = false;
+			return scan_float(p);
+		}
+	}
+	if (*end == 'L') {
+		*too_big = false;
+		end += end[1] == 'L' ? 2 : 1;
+	}
+	return end;
+}
+
+static bool is_name_char(char c)
+{
+	return isalnum((unsigned char)c) || c == '_' || c == '-' || c == '*';
+}
+
+/* Past white space and comments from p (lines are not counted: a lookahead). */
+static const char *skip_blanks(const char *p)
+{
+	for (;;) {
+		p += strspn(p, " \t\r\f\n");
+		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+				;
+			p += *p ? 2 : 0;
+		} else {
+			return p;
+		}
+	}
+}
+
+/*
+ * A name just ended at p: one more setting if '=' or ':' follows. Not a 1.5
+ * workaround: every libconfig version compares each new name with all of
+ * its siblings', so more settings cost quadratic time (config.h).
+ */
+static int count_setting(struct scan *sc, const char *p)
+{
+	p = skip_blanks(p);
+	if (*p != '=' && *p != ':')
+		return 0;
+	if (++sc->settings > CONFIG_SETTINGS_MAX)
+		return fail(sc, "more than %d settings", CONFIG_SETTINGS_MAX);
+	return 0;
+}
+
+/* Scan the text up to its first NUL: where that is, or NULL after fail(). */
+static const char *scan_text(struct scan *sc)
+{
+	const char *p = sc->text, *start;
+	bool line_start = true, too_big;
+
+	while (*p) {
+		if (*p == '\n') {
+			sc->line++;
+			p++;
+			line_start = true;
+			continue;
+		}
+		if (line_start) {
+			/*
+			 * The configuration is this one file: an included
+			 * directory or FIFO would stop the daemon. Unnecessary
+			 * from libconfig 1.7 (config_set_include_func()).
+			 */
+			line_start = false;
+			p += strspn(p, " \t");
+			if (!strncmp(p, "@include", 8)) {
+				fail(sc, "@include is not supported: "
+					 "keep the whole configuration in this file");
+				return NULL;
+			}
+			continue;
+		}
+		start = p;
+		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
+			p += strcspn(p, "\n");
+		} else if (p[0] == '/' && p[1] == '*') {
+			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+				sc->line += *p == '\n';
+			p += *p ? 2 : 0;
+		} else if (*p == '"') {
+			for (p++; *p && *p != '"'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
+				sc->line += *p == '\n';
+			}
+			p += *p ? 1 : 0;
+		} else if (*p == '.' && isdigit((unsigned char)p[1])) {
+			p = scan_float(p); /* .5e3 */
+		} else if (isdigit((unsigned char)*p) ||
+			   ((*p == '-' || *p == '+') && isdigit((unsigned char)p[1]))) {
+			p = scan_number(p, &too_big);
+			if (too_big) {
+				fail(sc, "integer %.*s is out of range", (int)(p - start), start);
+				return NULL;
+			}
+		} else if (is_name_char(*p)) {
+			while (is_name_char(*p))
+				p++;
+			if (count_setting(sc, p) < 0)
+				return NULL;
+		} else {
+			p++;
+		}
+	}
+	return p;
+}
+
+int libconfig15_check_text(const char *path, const char *text, size_t len, char *err,
+	size_t errlen)
+{
+	struct scan sc = { .path = path, .text = text, .err = err, .errlen = errlen, .line = 1 };
+	const char *end, *p;
+
+	end = scan_text(&sc);
+	if (!end)
+		return -1;
+	/* libconfig (any version) would silently ignore the rest of the file. */
+	if ((size_t)(end - text) != len) {
+		for (sc.line = 1, p = text; *p; p++)
+			sc.line += *p == '\n';
+		return fail(&sc, "a NUL byte in the file");
+	}
+	return 0;
+}
