@@ -1,6 +1,6 @@
 #!/bin/sh
-# check-catalog.sh - the journal catalog parses, and documents exactly the
-# MESSAGE_IDs that src/log.h defines.
+# check-catalog.sh - the journal catalog parses, documents exactly the
+# MESSAGE_IDs that src/log.h defines, and names only fields the daemon writes.
 #
 # Environment (from systemd/Makefile.am): top_srcdir srcdir, absolute.
 set -u
@@ -28,6 +28,13 @@ else
 	fail "udp-replyd.catalog and src/log.h differ (< log.h, > catalog):"
 	diff "$tmp/ids.h" "$tmp/ids.catalog"
 fi
+
+# Every UDP_ field the catalog explains is one the daemon writes.
+grep -o 'UDP_[A-Z_]*[A-Z]' "$srcdir/udp-replyd.catalog" | sort -u >"$tmp/fields"
+while read -r field; do
+	grep -q "\"$field\"" "$top_srcdir"/src/*.c ||
+		fail "udp-replyd.catalog explains $field, which no file in src/ writes"
+done <"$tmp/fields"
 
 # Build a catalog database as journalctl does on a real system, and read
 # every entry back from it.
