@@ -1,67 +1,96 @@
 #!/bin/sh
-# run.sh - benchmark udp-replyd against a minimal reference UDP reply server
+# run.sh - `make bench`: udp-replyd against a reference UDP reply loop, one
+# table from one run
 #
-# One command: starts udp-replyd on a free loopback port with a temp config
-# (log target console, stderr to /dev/null; then log target journal, when a
-# journald socket exists), waits until it answers, runs udpbench against it
-# and against udpbench's in-process reference server (a plain recvfrom/sendto
-# loop, no logging) in the same invocation, and prints replies/s, p50/p99
-# latency and CPU time per datagram, with the ratio udp-replyd/reference.
-# The daemon's CPU time comes from /proc/PID/stat (utime+stime) read before and
-# after; the reference server's from its thread's CPU clock.
+# Rows (servers), each measured once under the same closed-loop load:
+#   reference      udpbench's in-process recvmmsg/sendmmsg loop, no logging
+#                  (BENCH_REFERENCE=plain or "mmsg plain" for the recvfrom/
+#                  sendto loop too)
+#   no log         udp-replyd, log_datagrams = false (stderr to a file)
+#   console        udp-replyd, a record per datagram on stderr = /dev/null
+#   journal        udp-replyd --log-target=journal, into a private journald
+#                  (as root only: run.sh re-runs itself in `unshare --mount`
+#                  with tmpfs on /run/systemd and /run/log, as t-journal.sh)
+# each udp-replyd row with workers = 1 and workers = "auto" (BENCH_WORKERS).
+# Every udp-replyd row is a fresh daemon started by `udpbench --spawn`, which
+# gives it a NOTIFY_SOCKET of its own: readiness is its READY=1 (no probe
+# datagram, so its counters hold exactly the load), and the time from execve
+# to READY=1 is reported. Its CPU time is utime+stime of all its threads from
+# exec to exit (wait4; the same accounting as /proc/PID/stat, finer), so the
+# log writer's work on records still queued when the load ends is counted.
 #
-# Every wait is bounded; the only process left running in the background is
-# the daemon, which the exit trap stops (TERM, then KILL after 5 s).
+# Columns: replies/s (measured part), replies per server CPU-second, that
+# figure over the reference's, p50/p99 round trip, the generator's CPU use,
+# and the accounting: sent = replied + dropped by the kernel (as the daemon
+# counted them: its stop record, from the journal's 05 record or the stderr
+# line; for console > /dev/null the last STATUS=) + lost in flight; "rcvd ok"
+# when the daemon's received + kernel drops = sent. Journal rows add journald's
+# CPU per stored record (its /proc/PID/stat utime+stime delta / the records
+# of that daemon it stored) and records + summarised (sum of UDP_NOT_LOGGED of
+# the 06 summaries and of the 05 stop record) against the daemon's received.
+# Below the table: VmRSS after the load, READY=1 times, how the 2-core worker
+# comparison was made, and the issue's targets against these figures.
+#
+# Every wait is bounded (BENCH_TIME_LIMIT per load, 10 s per readiness, 20 s
+# per stop); there is no fixed sleep. Loopback only. Not part of `make check`.
 #
 # Environment (all optional):
 #   top_builddir            build tree (default: two levels up from this script)
 #   UDP_REPLYD              the daemon (default $top_builddir/src/udp-replyd)
-#   UDPBENCH                udpbench (default: $top_builddir/tests/udpbench, or
-#                           $top_builddir/tests/bench/udpbench, else compiled
-#                           from udpbench.c with ${CC:-cc} into the temp dir)
-#   BENCH_COUNT=100000      measured requests per measurement (udpbench -n)
-#   BENCH_WINDOWS="1 32"    requests outstanding; 1 = unloaded latency
+#   UDPBENCH                udpbench (default $top_builddir/tests/udpbench, else
+#                           compiled from udpbench.c with ${CC:-cc})
+#   BENCH_COUNT=1000000     measured requests per row (after 2000 unmeasured)
+#   BENCH_WINDOW=16         generator sockets (distinct source ports)
+#   BENCH_DEPTH=8           requests in flight per socket (16 x 8 = 128 in
+#                           flight fits the default receive buffer of one socket)
 #   BENCH_SIZE=16           request size in bytes
-#   BENCH_REPEAT=1          measure each case this many times (at most 20)
-#   BENCH_TIME_LIMIT=30     seconds any one measurement may send (udpbench -T)
-#   BENCH_PIN=auto          GEN,SRV: udpbench's generator on CPU GEN, the daemon
-#                           and the reference server both on CPU SRV, so that
-#                           both servers are scheduled alike; auto = 0,1 when
-#                           there are 2+ CPUs and taskset, else none
-#   BENCH_REFERENCE=plain   the reference server: plain (recvfrom/sendto) or
-#                           mmsg (recvmmsg/sendmmsg batches of 64, like the daemon)
-#   BENCH_JOURNAL=auto      auto: also measure --log-target=journal when a
-#                           journald socket exists (it writes every datagram's
-#                           record into that journal); no: never
+#   BENCH_TIME_LIMIT=20     seconds any one load may send
+#   BENCH_TIMEOUT=0.5       a socket without a reply this long counts its
+#                           requests as lost
+#   BENCH_PIN=auto          GEN,SRV: the generator thread on CPU GEN, the
+#                           reference server thread on CPU SRV; udp-replyd is
+#                           never pinned (workers = "auto" honours affinity);
+#                           auto = 0,1 with 2+ CPUs; none
+#   BENCH_REFERENCE=mmsg    reference loops: mmsg, plain, or "mmsg plain"
+#   BENCH_WORKERS="1 auto"  the workers settings measured
+#   BENCH_LOGS="nolog console journal"  the udp-replyd rows
+#   BENCH_JOURNAL=auto      auto: journal rows as root; no: never
+#   BENCH_CONFINED=yes      add a row "no log, 1 worker" confined (taskset) to
+#                           the generator's CPU: what auto gains from the free CPU
 #   BENCH_KEEP_TMP=1        keep the temp dir
-#   BENCH_VERBOSE=1         also print udpbench's raw key=value lines
+#   BENCH_VERBOSE=1         also print the raw key=value rows
 #
-# On a machine shared with other work the figures swing by 2x and more (the
-# p99 by 10x); as root, `chrt -f 10 tests/bench/run.sh` (SCHED_FIFO for the
-# daemon, udpbench and the reference alike) makes them far steadier. The
-# header line says which scheduling policy the run had.
-#
-# Exit codes: 0 done, 1 the daemon failed or did not answer, 99 setup error.
+# As root, `chrt -f 10 make bench` steadies the figures (every process of the
+# run inherits SCHED_FIFO). Exit codes: 0 done, 1 a server failed, 99 setup.
 
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 : "${top_builddir:=$(cd "$here/../.." && pwd)}"
 : "${UDP_REPLYD:=$top_builddir/src/udp-replyd}"
-: "${BENCH_COUNT:=100000}"
-: "${BENCH_WINDOWS:=1 32}"
+: "${BENCH_COUNT:=1000000}"
+: "${BENCH_WINDOW:=16}"
+: "${BENCH_DEPTH:=8}"
 : "${BENCH_SIZE:=16}"
-: "${BENCH_REPEAT:=1}"
-: "${BENCH_TIME_LIMIT:=30}"
+: "${BENCH_TIME_LIMIT:=20}"
+: "${BENCH_TIMEOUT:=0.5}"
 : "${BENCH_PIN:=auto}"
-: "${BENCH_REFERENCE:=plain}"
+: "${BENCH_REFERENCE:=mmsg}"
+: "${BENCH_WORKERS:=1 auto}"
+: "${BENCH_LOGS:=nolog console journal}"
 : "${BENCH_JOURNAL:=auto}"
+: "${BENCH_CONFINED:=yes}"
 
+MSGID=4f0d5f1c8a6e4b7fa3c1d2e9b8a7f6
+READY_WAIT_MS=10000	# exec to READY=1
+STATUS_WAIT_MS=3000	# the daemon sends STATUS= once a second
+STOP_WAIT_MS=20000	# SIGTERM to exit (the log writer may flush for 2 s)
+JOURNAL_WAIT_MS=20000	# the stop record to show up in the journal
 T=
+SUP_PID=		# udpbench --spawn, the daemon's parent
 DAEMON_PID=
-COARSE_TICKS=
-READY_WAIT_MS=10000	# how long the daemon may take to answer
-STOP_WAIT_MS=5000	# how long it may take to stop on SIGTERM
+JOURNALD_PID=
+JDIR=/run/log/journal
 
 die() {
 	printf 'run.sh: %s\n' "$*" >&2
@@ -79,31 +108,39 @@ alive() {
 	[ -n "$_st" ] && [ "$_st" != Z ] && [ "$_st" != X ]
 }
 
-# Stop the daemon we started (and only it): TERM, bounded wait, then KILL.
-# Leaves its exit code in STOP_RC.
-stop_daemon() {
-	STOP_RC=
-	[ -n "$DAEMON_PID" ] || return 0
-	kill -TERM "$DAEMON_PID" 2>/dev/null || true
-	_deadline=$(($(now_ms) + STOP_WAIT_MS))
-	while alive "$DAEMON_PID" && [ "$(now_ms)" -lt "$_deadline" ]; do
-		sleep 0.05 # poll
+# poll_until MS CMD [ARGS]: run CMD until it succeeds; 1 when time is up.
+poll_until() {
+	_pu_deadline=$(($(now_ms) + $1))
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$_pu_deadline" ] || return 1
+		sleep 0.02 # poll
 	done
-	if alive "$DAEMON_PID"; then
-		printf 'run.sh: udp-replyd %s ignored SIGTERM for %d ms; killing it\n' \
-			"$DAEMON_PID" "$STOP_WAIT_MS" >&2
-		kill -KILL "$DAEMON_PID" 2>/dev/null || true
+}
+
+# utime+stime of pid, in clock ticks (all its threads).
+cpu_ticks() {
+	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+}
+
+# stop_pid PID WAIT_MS: TERM, bounded wait, then KILL; reaps it.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null || true
+	if ! poll_until "$2" eval '! alive '"$1"; then
+		printf 'run.sh: process %s ignored SIGTERM for %s ms; killing it\n' "$1" "$2" >&2
+		kill -KILL "$1" 2>/dev/null || true
 	fi
-	STOP_RC=0
-	wait "$DAEMON_PID" || STOP_RC=$?
-	DAEMON_PID=
+	wait "$1" 2>/dev/null || true
 }
 
 cleanup() {
 	_rc=$?
 	set +e
 	trap - EXIT INT TERM HUP
-	stop_daemon
+	# The daemon first (its parent, udpbench --spawn, then exits too).
+	[ -z "$DAEMON_PID" ] || kill -TERM "$DAEMON_PID" 2>/dev/null
+	[ -z "$SUP_PID" ] || stop_pid "$SUP_PID" 5000
+	[ -z "$JOURNALD_PID" ] || stop_pid "$JOURNALD_PID" 5000
 	if [ -n "$T" ]; then
 		if [ "${BENCH_KEEP_TMP:-0}" = 1 ]; then
 			printf 'run.sh: kept %s\n' "$T" >&2
@@ -114,6 +151,37 @@ cleanup() {
 	exit "$_rc"
 }
 
+# ---- the journal rows need root and a mount namespace of their own ----
+
+JOURNALD=
+journal_note=
+want_journal=no
+case " $BENCH_LOGS " in *" journal "*) want_journal=yes ;; esac
+case $BENCH_JOURNAL in
+auto) ;;
+no) want_journal=no journal_note="journal rows: skipped (BENCH_JOURNAL=no)" ;;
+*) die "BENCH_JOURNAL=$BENCH_JOURNAL: use auto or no" ;;
+esac
+if [ "$want_journal" = yes ]; then
+	for _j in /lib/systemd/systemd-journald /usr/lib/systemd/systemd-journald; do
+		[ -x "$_j" ] && JOURNALD=$_j && break
+	done
+	if [ "$(id -u)" != 0 ]; then
+		want_journal=no
+		journal_note="journal rows: skipped (not root: a private journald needs a mount namespace)"
+	elif [ -z "$JOURNALD" ] || ! command -v unshare >/dev/null 2>&1 ||
+		! command -v journalctl >/dev/null 2>&1 || ! command -v jq >/dev/null 2>&1; then
+		want_journal=no
+		journal_note="journal rows: skipped (needs systemd-journald, journalctl, jq, unshare)"
+	fi
+fi
+if [ "$want_journal" = yes ] && [ "${UDP_REPLYD_BENCH_IN_MOUNT_NS:-0}" != 1 ]; then
+	_rc=0
+	UDP_REPLYD_BENCH_IN_MOUNT_NS=1 top_builddir=$top_builddir UDP_REPLYD=$UDP_REPLYD \
+		unshare --mount --propagation private -- /bin/sh "$0" "$@" || _rc=$?
+	exit "$_rc"
+fi
+
 T=$(mktemp -d "${TMPDIR:-/tmp}/udp-replyd-bench.XXXXXX") || die "mktemp failed"
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -123,13 +191,8 @@ trap 'exit 129' HUP
 # ---- what to run, and where ----
 
 [ -x "$UDP_REPLYD" ] || die "$UDP_REPLYD is not built (set top_builddir or UDP_REPLYD)"
-if [ -z "${UDPBENCH:-}" ]; then
-	for _b in "$top_builddir/tests/udpbench" "$top_builddir/tests/bench/udpbench"; do
-		if [ -x "$_b" ]; then
-			UDPBENCH=$_b
-			break
-		fi
-	done
+if [ -z "${UDPBENCH:-}" ] && [ -x "$top_builddir/tests/udpbench" ]; then
+	UDPBENCH=$top_builddir/tests/udpbench
 fi
 if [ -z "${UDPBENCH:-}" ]; then
 	UDPBENCH=$T/udpbench
@@ -137,311 +200,420 @@ if [ -z "${UDPBENCH:-}" ]; then
 		die "cannot compile $here/udpbench.c"
 fi
 [ -x "$UDPBENCH" ] || die "$UDPBENCH is not built"
-
-case $BENCH_REPEAT in
-'' | *[!0-9]*) die "BENCH_REPEAT=$BENCH_REPEAT: not a number" ;;
-esac
-if [ "$BENCH_REPEAT" -lt 1 ] || [ "$BENCH_REPEAT" -gt 20 ]; then
-	die "BENCH_REPEAT: 1 to 20"
-fi
-case $BENCH_REFERENCE in
-plain | mmsg) ;;
-*) die "BENCH_REFERENCE=$BENCH_REFERENCE: use plain or mmsg" ;;
-esac
+for _r in $BENCH_REFERENCE; do
+	case $_r in plain | mmsg) ;; *) die "BENCH_REFERENCE=$_r: use plain or mmsg" ;; esac
+done
+for _w in $BENCH_WORKERS; do
+	case $_w in auto | [1-9] | [1-9][0-9]) ;; *) die "BENCH_WORKERS: 1..99 or auto" ;; esac
+done
+for _l in $BENCH_LOGS; do
+	case $_l in nolog | console | journal) ;; *) die "BENCH_LOGS: nolog, console, journal" ;; esac
+done
 
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 if [ "$BENCH_PIN" = auto ]; then
-	if [ "$ncpu" -ge 2 ] && command -v taskset >/dev/null 2>&1; then
+	if [ "$ncpu" -ge 2 ]; then
 		BENCH_PIN=0,1
 	else
 		BENCH_PIN=none
 	fi
 fi
 case $BENCH_PIN in
-none)
-	PIN_DAEMON=
-	PIN_BENCH=
-	;;
-*[0-9],[0-9]*)
-	command -v taskset >/dev/null 2>&1 || die "BENCH_PIN=$BENCH_PIN needs taskset"
-	PIN_DAEMON=${BENCH_PIN#*,}
-	PIN_BENCH="--pin=$BENCH_PIN"
-	;;
+none) PIN_OPT='' GEN_CPU='' ;;
+*[0-9],[0-9]*) PIN_OPT=--pin=$BENCH_PIN GEN_CPU=${BENCH_PIN%,*} ;;
 *) die "BENCH_PIN=$BENCH_PIN: use auto, none or GEN,SRV" ;;
 esac
-
 clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 
-# utime+stime of pid, in clock ticks.
-cpu_ticks() {
-	sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'
+# ---- a private journald (in the mount namespace) ----
+
+start_journald() {
+	for _d in /run/systemd /run/log; do
+		[ -d "$_d" ] || mkdir -p "$_d"
+		mount -t tmpfs -o mode=0755,size=2g tmpfs "$_d" || die "cannot mount tmpfs on $_d"
+	done
+	mkdir -p /run/systemd/journald.conf.d
+	# Room for every record of the run: nothing may be vacuumed before it is counted.
+	cat >/run/systemd/journald.conf.d/udp-replyd-bench.conf <<'EOT'
+[Journal]
+Storage=volatile
+RateLimitIntervalSec=0
+RateLimitBurst=0
+RuntimeMaxUse=1800M
+RuntimeKeepFree=16M
+ReadKMsg=no
+ForwardToSyslog=no
+ForwardToWall=no
+ForwardToConsole=no
+Audit=no
+EOT
+	env -u NOTIFY_SOCKET "$JOURNALD" >"$T/journald.err" 2>&1 </dev/null &
+	JOURNALD_PID=$!
+	poll_until 10000 test -S /run/systemd/journal/socket ||
+		die "journald did not create /run/systemd/journal/socket: $(cat "$T/journald.err")"
 }
 
-# ---- the daemon ----
+# ---- one row: a fresh daemon under the load ----
 
-# start_daemon TARGET: udp-replyd on a free loopback port, answering; sets
-# DAEMON_PID and PORT. A port taken between choosing and binding (exit 69)
-# means another try, at most 5.
-start_daemon() {
-	_target=$1
-	_try=0
+# kv KEY FILE: the value of KEY=... in a key=value line of FILE.
+kv() {
+	sed -n "s/.*\\(^\\| \\)$1=\\([^ ]*\\).*/\\2/p" "$2" | tail -n 1
+}
+
+# counts_of TEXT: "R K N" from "R received, R replied, E errors, K dropped by
+# the kernel, ..., N not logged" (STATUS= or the stop line); - when absent.
+counts_of() {
+	printf '%s\n' "$1" | awk '{
+		rcvd = "-"; rep = "-"; err = "-"; kd = "-"; nl = "-"
+		n = split($0, part, ",")
+		for (i = 1; i <= n; i++) {
+			if (!match(part[i], /[0-9]+ [a-z][a-z ]*$/))
+				continue
+			w = substr(part[i], RSTART)
+			v = substr(w, 1, index(w, " ") - 1) + 0
+			w = substr(w, index(w, " ") + 1)
+			if (w ~ /^received/) rcvd = v
+			else if (w ~ /^replied/) rep = v
+			else if (w ~ /^errors/) err = v
+			else if (w ~ /^dropped by the kernel/) kd = v
+			else if (w ~ /^not logged/) nl = v
+		}
+		print rcvd, rep, err, kd, nl
+	}'
+}
+
+# daemon_ready OUT: the --spawn output shows READY=1 or the exit.
+daemon_ready() {
+	grep -q '^ready_ms=\|^exit=' "$1"
+}
+
+# The last STATUS= shows the whole load (received + kernel drops = sent).
+status_complete() {
+	_line=$(grep ' STATUS=' "$1" | tail -n 1)
+	[ -n "$_line" ] || return 1
+	# shellcheck disable=SC2046 # the words are the counts
+	set -- $(counts_of "$_line") "$2"
+	[ "$1" != - ] && [ "$4" != - ] && [ $(($1 + $4)) -ge "$6" ]
+}
+
+journal_has_stop() {
+	journalctl -D "$JDIR" -a -q --no-pager -o json "_PID=$1" "MESSAGE_ID=${MSGID}05" \
+		>"$2" 2>/dev/null && grep -q . "$2"
+}
+
+# row_daemon LOG WORKERS [CPU]: one udp-replyd row (the daemon confined to CPU
+# when given); a key=value line into $T/rows.
+row_daemon() {
+	_log=$1 _wk=$2 _try=0 _cpu=${3:-}
+	_row=$T/row-$_log-$_wk${_cpu:+-cpu$_cpu}
+	case $_wk in auto) _wconf='"auto"' ;; *) _wconf=$_wk ;; esac
+	case $_log in
+	nolog) _target=console _logd=false _err=$_row.err ;;
+	console) _target=console _logd=true _err=/dev/null ;;
+	journal) _target=journal _logd=true _err=$_row.err ;;
+	esac
 	while :; do
 		_try=$((_try + 1))
 		PORT=$("$UDPBENCH" --free-port) || die "udpbench --free-port failed"
-		_conf=$T/udp-replyd-$_target.conf
 		{
 			echo 'address = "127.0.0.1";'
 			echo "port = $PORT;"
 			echo 'buffer_size = 1024;'
 			echo 'reply = "Hello UDP Client";'
-		} >"$_conf"
-		# Console lines go to /dev/null; the journal run keeps its stderr
-		# to show whether records fell back to the console.
-		if [ "$_target" = journal ]; then
-			_err=$T/daemon-journal.err
-		else
-			_err=/dev/null
-		fi
-		# taskset execs the daemon, so $! is the daemon itself.
-		if [ -n "$PIN_DAEMON" ]; then
-			taskset -c "$PIN_DAEMON" "$UDP_REPLYD" -c "$_conf" --log-target="$_target" \
-				</dev/null >/dev/null 2>"$_err" &
-		else
-			"$UDP_REPLYD" -c "$_conf" --log-target="$_target" \
-				</dev/null >/dev/null 2>"$_err" &
-		fi
-		DAEMON_PID=$!
-		wait_ready && return 0
-		if alive "$DAEMON_PID"; then
-			die "udp-replyd did not answer on 127.0.0.1:$PORT within $READY_WAIT_MS ms"
-		fi
-		_rc=0
-		wait "$DAEMON_PID" || _rc=$?
-		DAEMON_PID=
-		if [ "$_rc" = 69 ] && [ "$_try" -lt 5 ]; then
-			continue # port taken meanwhile: another one
-		fi
-		printf 'run.sh: udp-replyd exited with %s before answering; %s\n' \
-			"$_rc" "its config check says:" >&2
-		"$UDP_REPLYD" -t -c "$_conf" >&2 || true
-		exit 1
-	done
-}
-
-# Poll for a reply (each poll waits at most 0.1 s for it), bounded in count
-# and time; fails as soon as the daemon is gone.
-wait_ready() {
-	_deadline=$(($(now_ms) + READY_WAIT_MS))
-	_polls=0
-	while alive "$DAEMON_PID"; do
-		"$UDPBENCH" -q -n 1 --warmup 0 -w 1 -t 0.1 127.0.0.1 "$PORT" && return 0
-		_polls=$((_polls + 1))
-		[ "$_polls" -lt 200 ] && [ "$(now_ms)" -lt "$_deadline" ] || return 1
-		sleep 0.05 # poll
-	done
-	return 1
-}
-
-# ---- measuring ----
-
-# measure TARGET WINDOW RUN: one udpbench invocation (the daemon, then the
-# reference server); rows appended to $T/rows:
-#   TARGET WINDOW RUN SERVER RPS P50 P99 CPU_NS LOST GEN_CPU_NS
-measure() {
-	_out=$T/bench-$1-$2-$3.out
-	_t0=$(cpu_ticks "$DAEMON_PID")
-	"$UDPBENCH" -k ${PIN_BENCH:+"$PIN_BENCH"} --name=udp-replyd -n "$BENCH_COUNT" \
-		-w "$2" -s "$BENCH_SIZE" -T "$BENCH_TIME_LIMIT" --reference="$BENCH_REFERENCE" \
-		127.0.0.1 "$PORT" >"$_out" ||
-		{
-			cat "$_out" >&2
-			printf 'run.sh: udpbench failed (log target %s, window %s)\n' "$1" "$2" >&2
+			echo "workers = $_wconf;"
+			echo "log_datagrams = $_logd;"
+		} >"$_row.conf"
+		: >"$_row.spawn"
+		${_cpu:+taskset -c "$_cpu"} "$UDPBENCH" --spawn "$_row.spawn" "$UDP_REPLYD" \
+			-c "$_row.conf" --log-target="$_target" </dev/null >/dev/null 2>"$_err" &
+		SUP_PID=$!
+		poll_until "$READY_WAIT_MS" daemon_ready "$_row.spawn" || {
+			printf 'run.sh: %s, workers %s: no READY=1 within %s ms\n' "$_log" "$_wk" \
+				"$READY_WAIT_MS" >&2
 			exit 1
 		}
-	alive "$DAEMON_PID" || {
-		printf 'run.sh: udp-replyd died during the measurement\n' >&2
+		DAEMON_PID=$(kv pid "$_row.spawn")
+		grep -q '^exit=' "$_row.spawn" || break
+		stop_pid "$SUP_PID" "$STOP_WAIT_MS"
+		SUP_PID='' DAEMON_PID=''
+		_rc=$(kv exit "$_row.spawn")
+		[ "$_rc" = 69 ] && [ "$_try" -lt 5 ] && continue # port taken meanwhile
+		printf 'run.sh: %s, workers %s: udp-replyd exited with %s before READY=1:\n' \
+			"$_log" "$_wk" "$_rc" >&2
+		"$UDP_REPLYD" -t -c "$_row.conf" 2>&1 | sed 's/^/    /' >&2 || true
+		[ "$_err" = /dev/null ] || sed 's/^/    /' "$_err" >&2
+		echo "name=$_log workers=$_wk failed=exit-$_rc" >>"$T/rows"
+		return 0
+	done
+	_j0=
+	[ "$_log" != journal ] || _j0=$(cpu_ticks "$JOURNALD_PID")
+	"$UDPBENCH" -k ${PIN_OPT:+"$PIN_OPT"} --name="$_log" -n "$BENCH_COUNT" -w "$BENCH_WINDOW" \
+		--depth "$BENCH_DEPTH" -s "$BENCH_SIZE" -T "$BENCH_TIME_LIMIT" -t "$BENCH_TIMEOUT" \
+		127.0.0.1 "$PORT" >"$_row.load" || {
+		printf 'run.sh: %s, workers %s: udpbench failed: %s\n' "$_log" "$_wk" \
+			"$(cat "$_row.load")" >&2
 		exit 1
 	}
-	_t1=$(cpu_ticks "$DAEMON_PID")
-	awk -v target="$1" -v window="$2" -v run="$3" -v ticks=$((_t1 - _t0)) \
-		-v tck="$clk_tck" '
+	alive "$DAEMON_PID" || {
+		printf 'run.sh: %s, workers %s: udp-replyd died under the load\n' "$_log" "$_wk" >&2
+		exit 1
+	}
+	_rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$DAEMON_PID/status")
+	_threads=$(sed -n 's/^Threads:[[:space:]]*//p' "/proc/$DAEMON_PID/status")
+	_sent=$(kv sent_total "$_row.load")
+	_status_wait=ok
+	poll_until "$STATUS_WAIT_MS" status_complete "$_row.spawn" "$_sent" || _status_wait=short
+	kill -TERM "$DAEMON_PID"
+	poll_until "$STOP_WAIT_MS" grep -q '^exit=' "$_row.spawn" || {
+		printf 'run.sh: %s, workers %s: udp-replyd did not exit within %s ms of SIGTERM\n' \
+			"$_log" "$_wk" "$STOP_WAIT_MS" >&2
+		exit 1
+	}
+	wait "$SUP_PID" || true
+	SUP_PID=''
+	_pid=$(kv pid "$_row.spawn")
+	DAEMON_PID=''
+	_status=$(grep ' STATUS=' "$_row.spawn" | tail -n 1 | sed 's/^[0-9.]* STATUS=//')
+	# shellcheck disable=SC2046 # the words are the counts
+	set -- $(counts_of "$_status")
+	_extra="st_rcvd=$1 st_replied=$2 st_errors=$3 st_kdrops=$4 st_notlogged=$5"
+	case $_log in
+	nolog)
+		_stop=$(grep 'stopping on SIGTERM' "$_err" | tail -n 1)
+		# shellcheck disable=SC2046 # the words are the counts
+		set -- $(counts_of "$_stop")
+		_extra="$_extra src=stop-line rcvd=$1 replied=$2 errors=$3 kdrops=$4 notlogged=$5"
+		;;
+	console)
+		# shellcheck disable=SC2046 # the words are the counts
+		set -- $(counts_of "$_status")
+		_extra="$_extra src=STATUS rcvd=$1 replied=$2 errors=$3 kdrops=$4 notlogged=$5"
+		;;
+	journal)
+		poll_until "$JOURNAL_WAIT_MS" journal_has_stop "$_pid" "$_row.05" ||
+			printf 'run.sh: journal, workers %s: no stop record in the journal\n' "$_wk" >&2
+		_j1=$(cpu_ticks "$JOURNALD_PID")
+		# shellcheck disable=SC2046 # the words are the fields
+		set -- $(jq -r '[.UDP_RECEIVED, .UDP_REPLIED, .UDP_REPLY_FAILED, .UDP_KERNEL_DROPS,
+			.UDP_NOT_LOGGED, .UDP_LOGGED] | map(. // "-") | join(" ")' "$_row.05" 2>/dev/null |
+			tail -n 1) - - - - - -
+		_extra="$_extra src=journal-05 rcvd=$1 replied=$2 errors=$3 kdrops=$4 notlogged=$5"
+		_extra="$_extra logged=$6"
+		_records=$(journalctl -D "$JDIR" -a -q --no-pager -o cat --output-fields=UDP_SIZE \
+			"_PID=$_pid" "MESSAGE_ID=${MSGID}01" | grep -c .) || true
+		_all=$(journalctl -D "$JDIR" -a -q --no-pager -o cat --output-fields=MESSAGE_ID \
+			"_PID=$_pid" | grep -c .) || true
+		journalctl -D "$JDIR" -a -q --no-pager -o json "_PID=$_pid" \
+			"MESSAGE_ID=${MSGID}06" >"$_row.06" 2>/dev/null || true
+		_summ=$(jq -s 'map(.UDP_NOT_LOGGED // "0" | tonumber) | add // 0' "$_row.06")
+		_nsumm=$(grep -c . "$_row.06") || true
+		_fallback=$(grep -c . "$_err") || true
+		_extra="$_extra jd_ticks=$((_j1 - _j0)) records=$_records all_records=$_all"
+		_extra="$_extra summarised=$_summ summaries=$_nsumm stderr_lines=$_fallback"
+		;;
+	esac
+	printf 'name=%s workers=%s pid=%s %s %s %s rss_kb=%s threads=%s status_wait=%s\n' \
+		"$_log" "$_wk${_cpu:+@cpu$_cpu}" "$_pid" "$(cat "$_row.load")" "$(grep '^exit=' "$_row.spawn")" \
+		"$(grep '^ready_ms=' "$_row.spawn")" "$_rss" "$_threads" "$_status_wait" |
+		sed "s/\$/ $_extra/" >>"$T/rows"
+}
+
+# row_reference MODE: udpbench's in-process loop, the same load.
+row_reference() {
+	"$UDPBENCH" -k ${PIN_OPT:+"$PIN_OPT"} --reference="$1" -n "$BENCH_COUNT" \
+		-w "$BENCH_WINDOW" --depth "$BENCH_DEPTH" -s "$BENCH_SIZE" -T "$BENCH_TIME_LIMIT" \
+		-t "$BENCH_TIMEOUT" >"$T/ref-$1.load" || {
+		printf 'run.sh: reference %s failed: %s\n' "$1" "$(cat "$T/ref-$1.load")" >&2
+		exit 1
+	}
+	printf 'workers=1 %s\n' "$(cat "$T/ref-$1.load")" >>"$T/rows"
+}
+
+# ---- the table ----
+
+print_table() {
+	awk -v tck="$clk_tck" '
+	function num(x) { return x ~ /^-?[0-9.]+$/ }
+	function ratio(a, b) { return num(a) && num(b) && b > 0 ? sprintf("%.2f", a / b) : "-" }
 	{
 		delete f
 		for (i = 1; i <= NF; i++) {
 			eq = index($i, "=")
-			f[substr($i, 1, eq - 1)] = substr($i, eq + 1)
+			if (eq)
+				f[substr($i, 1, eq - 1)] = substr($i, eq + 1)
 		}
-		if (f["name"] == "udp-replyd")
-			cpu = f["sent_total"] > 0 ? ticks * 1e9 / tck / f["sent_total"] : 0
-		else
-			cpu = f["srv_cpu_ns_per_req"]
-		if (f["time_limited"] == 1)
-			printf("run.sh: note: %s, window %s: stopped by the time limit\n",
-				f["name"], window) > "/dev/stderr"
-		printf("%s %s %s %s %s %s %s %.0f %s %s\n", target, window, run, f["name"],
-			f["rps"], f["p50_us"], f["p99_us"], cpu, f["lost"], f["gen_cpu_ns_per_req"])
-	}' "$_out" >>"$T/rows"
-	[ $((_t1 - _t0)) -ge 50 ] || COARSE_TICKS=$((_t1 - _t0))
-	sed 's/^/# /' "$_out" >>"$T/raw"
-	printf 'run.sh: %s window %s run %s: udp-replyd used %s ticks (1/%s s)\n' \
-		"$1" "$2" "$3" $((_t1 - _t0)) "$clk_tck" >>"$T/raw"
-}
-
-print_table() {
-	awk -v repeat="$BENCH_REPEAT" '
-	function median(key, n,    i, j, t, v) {
-		n = cnt[key]
-		for (i = 1; i <= n; i++)
-			v[i] = vals[key, i]
-		for (i = 2; i <= n; i++)
-			for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
-				t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
-			}
-		return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-	}
-	function ratio(a, b) {
-		return b > 0 ? sprintf("%.2f", a / b) : "-"
-	}
-	function row(label, server, rps, p50, p99, cpu, lost) {
-		printf("%-10s %-6s %-4s %-14s %10s %9s %9s %10s %6s\n", label[1], label[2],
-			label[3], server, rps, p50, p99, cpu, lost)
-	}
-	function pair(t, w, r, d, f,    label) {
-		label[1] = t; label[2] = w; label[3] = r
-		row(label, "udp-replyd", sprintf("%.0f", d[1]), sprintf("%.1f", d[2]),
-			sprintf("%.1f", d[3]), sprintf("%.2f", d[4] / 1000), d[5])
-		label[1] = ""; label[2] = ""; label[3] = ""
-		row(label, fname, sprintf("%.0f", f[1]), sprintf("%.1f", f[2]),
-			sprintf("%.1f", f[3]), sprintf("%.2f", f[4] / 1000), f[5])
-		row(label, "ratio", ratio(d[1], f[1]), ratio(d[2], f[2]), ratio(d[3], f[3]),
-			ratio(d[4], f[4]), "")
-	}
-	{
-		k = $1 SUBSEP $2 SUBSEP $3
-		if (!(k in seen)) {
-			seen[k] = 1
-			order[++n] = k
+		n++
+		name[n] = f["name"]; wk[n] = f["workers"]
+		if (f["failed"] != "") {
+			failed[n] = f["failed"]
+			next
 		}
-		s = $4 == "udp-replyd" ? "d" : "f"
-		if (s == "f")
-			fname = $4
-		busy = $5 * $10 / 1e9
-		if (busy > 0.9)
-			genbound[$1 " window " $2 " " $4] = 1
-		for (i = 5; i <= 9; i++)
-			v[k, s, i - 4] = $i
-		if (!(($1, $2) in seen2)) {
-			seen2[$1, $2] = 1
-			order2[++n2] = $1 SUBSEP $2
+		rps[n] = f["rps"]; p50[n] = f["p50_us"]; p99[n] = f["p99_us"]
+		gen[n] = f["gen_cpu_pct"]; sent[n] = f["sent_total"]; rep[n] = f["replies_total"]
+		if (f["name"] ~ /^reference/) {
+			cpu_s = f["srv_cpu_us"] / 1e6
+			kd[n] = f["srv_kdrops"] != "" ? f["srv_kdrops"] : "-"; rcvd[n] = "-"
+		} else {
+			cpu_s = f["cpu_us"] / 1e6
+			kd[n] = f["kdrops"]; rcvd[n] = f["rcvd"]
 		}
-		for (i = 5; i <= 9; i++) {
-			mk = $1 SUBSEP $2 SUBSEP s SUBSEP i
-			cnt[mk]++
-			vals[mk, cnt[mk]] = $i
+		rpc[n] = cpu_s > 0 ? rep[n] / cpu_s : 0
+		if (f["name"] ~ /^reference/ && refrpc == "")
+			refrpc = rpc[n]
+		lost[n] = num(kd[n]) ? sent[n] - rep[n] - kd[n] : sent[n] - rep[n]
+		chk[n] = "-"
+		if (num(rcvd[n]) && num(kd[n]))
+			chk[n] = rcvd[n] + kd[n] == sent[n] ? "ok" : sprintf("%+d", rcvd[n] + kd[n] - sent[n])
+		if (f["src"] != "")
+			src[n] = f["src"]
+		jd[n] = "-"; recs[n] = "-"
+		if (f["name"] == "journal") {
+			jd[n] = f["all_records"] > 0 ? sprintf("%.1f", f["jd_ticks"] / tck * 1e6 / f["all_records"]) : "-"
+			acc = f["records"] + f["summarised"] + (num(f["notlogged"]) ? f["notlogged"] : 0)
+			recs[n] = sprintf("%d+%d+%s=%s", f["records"], f["summarised"], f["notlogged"],
+				num(f["rcvd"]) ? (acc == f["rcvd"] ? "rcvd" : sprintf("rcvd%+d", acc - f["rcvd"])) : "?")
 		}
 	}
 	END {
-		printf("%-10s %-6s %-4s %-14s %10s %9s %9s %10s %6s\n", "log", "window", "run",
-			"server", "replies/s", "p50 us", "p99 us", "cpu us/dg", "lost")
+		printf("%-13s %6s %9s %9s %5s %7s %7s %4s %8s %8s %6s %6s %5s %7s  %s\n",
+			"server", "wk", "replies/s", "rep/cpu-s", "x ref", "p50 us", "p99 us", "gen%",
+			"sent", "replied", "kdrop", "lost", "rcvd", "jd us/r", "records+summ+stop")
 		for (i = 1; i <= n; i++) {
-			split(order[i], key, SUBSEP)
-			for (j = 1; j <= 5; j++) {
-				d[j] = v[order[i], "d", j]
-				f[j] = v[order[i], "f", j]
+			label = name[i] == "nolog" ? "no log" : name[i] == "console" ? "console>null" : name[i]
+			sub(/^reference-/, "ref ", label)
+			sub(/^reference$/, "ref plain", label)
+			if (failed[i] != "") {
+				printf("%-13s %6s  (%s)\n", label, wk[i], failed[i])
+				continue
 			}
-			pair(key[1], key[2], key[3], d, f)
+			printf("%-13s %6s %9.0f %9.0f %5s %7.1f %7.1f %4.0f %8d %8d %6s %6d %5s %7s  %s\n",
+				label, wk[i], rps[i], rpc[i], ratio(rpc[i], refrpc), p50[i], p99[i], gen[i],
+				sent[i], rep[i], kd[i], lost[i], chk[i], jd[i], recs[i])
 		}
-		for (g in genbound)
-			gb = gb (gb == "" ? "" : ", ") g
-		if (gb != "")
-			printf("\nnote: the generator itself was (nearly) saturated for: %s;\n" \
-			       "      its replies/s there are lower bounds: compare cpu us/dg.\n",
-				gb)
-		if (repeat < 2)
-			exit
-		printf("\nmedians of %d runs:\n", repeat)
-		for (i = 1; i <= n2; i++) {
-			split(order2[i], key, SUBSEP)
-			for (j = 1; j <= 5; j++) {
-				d[j] = median(order2[i] SUBSEP "d" SUBSEP (j + 4))
-				f[j] = median(order2[i] SUBSEP "f" SUBSEP (j + 4))
-			}
-			pair(key[1], key[2], "med", d, f)
+	}' "$T/rows"
+}
+
+# ---- the notes under the table ----
+
+print_notes() {
+	awk -v gencpu="${GEN_CPU:-none}" -v ncpu="$ncpu" '
+	function num(x) { return x ~ /^-?[0-9.]+$/ }
+	{
+		delete f
+		for (i = 1; i <= NF; i++) {
+			eq = index($i, "=")
+			if (eq)
+				f[substr($i, 1, eq - 1)] = substr($i, eq + 1)
 		}
+		if (f["failed"] != "" || f["name"] ~ /^reference/) {
+			if (f["name"] ~ /^reference/ && refrpc == "")
+				refrpc = f["replies_total"] / (f["srv_cpu_us"] / 1e6)
+			next
+		}
+		k = f["name"] "/" f["workers"]
+		rps[k] = f["rps"] + 0; gen[k] = f["gen_cpu_pct"] + 0; thr[k] = f["threads"] + 0
+		rpc[k] = f["cpu_us"] > 0 ? f["replies_total"] / (f["cpu_us"] / 1e6) : 0
+		rss = rss sprintf(" %s/%s %s KiB (peak %s, %s threads);", f["name"], f["workers"],
+			f["rss_kb"], f["maxrss_kb"], f["threads"])
+		if (f["workers"] ~ /^1/ && (maxrss1 == "" || f["rss_kb"] + 0 > maxrss1))
+			maxrss1 = f["rss_kb"] + 0
+		ready = ready sprintf(" %s/%s %.2f;", f["name"], f["workers"], f["ready_ms"])
+		if (maxready == "" || f["ready_ms"] + 0 > maxready)
+			maxready = f["ready_ms"] + 0
+		if (f["status_wait"] != "ok")
+			short = short " " k
+		if (f["stderr_lines"] > 0)
+			fell = fell sprintf(" %s (%d lines)", k, f["stderr_lines"])
+		if (f["errors"] > 0 || f["st_errors"] > 0)
+			errs = errs sprintf(" %s: %s reply errors;", k, f["errors"])
+	}
+	function target(text, ok) {
+		printf("  %-58s %s\n", text, ok == "" ? "n/a" : ok ? "met" : "NOT met")
+	}
+	END {
+		printf("VmRSS after the load (KiB):%s\n", rss)
+		printf("exec to READY=1 (ms):%s\n", ready)
+		printf("%d CPUs: the generator is one thread pinned to CPU %s (gen%% = its CPU use over\n" \
+		       "the load). udp-replyd is not pinned: with 1 worker that worker can have another\n" \
+		       "CPU to itself; with \"auto\" one worker per CPU, one of them sharing CPU %s with\n" \
+		       "the generator, so auto can beat 1 only where the generator leaves room on its\n" \
+		       "CPU (read gen%%). Row 1@cpu%s: 1 worker confined (taskset) to the generator'"'"'s\n" \
+		       "CPU, the other CPU left idle: the case \"the generator leaves a core free\";\n" \
+		       "auto against it shows what the workers on the free CPU add.\n",
+			ncpu, gencpu, gencpu, gencpu)
+		if (short != "")
+			printf("note: no STATUS= with the whole load within 3 s for:%s\n", short)
+		if (fell != "")
+			printf("note: lines on stderr with --log-target=journal:%s\n", fell)
+		if (errs != "")
+			printf("note:%s\n", errs)
+		print "targets (issue 6):"
+		t = "nolog/1"
+		target(sprintf("no log, 1 worker >= 0.9x reference per CPU-s: %.2f",
+			refrpc > 0 ? rpc[t] / refrpc : 0), refrpc > 0 && rpc[t] != "" ? rpc[t] >= 0.9 * refrpc : "")
+		split("1 auto", ws, " ")
+		for (w = 1; w <= 2; w++) {
+			a = "journal/" ws[w]; b = "nolog/" ws[w]
+			if (rps[a] != "" && rps[b] != "")
+				target(sprintf("journal >= 0.8x no log replies/s, workers %s: %.2f", ws[w],
+					rps[a] / rps[b]), rps[a] >= 0.8 * rps[b])
+		}
+		split("nolog console journal", ls, " ")
+		for (l = 1; l <= 3; l++) {
+			a = ls[l] "/auto"; b = ls[l] "/1"
+			if (rps[a] != "" && rps[b] != "")
+				target(sprintf("%s: auto > 1 worker, replies/s %.0f vs %.0f", ls[l], rps[a],
+					rps[b]), rps[a] > rps[b])
+			b = ls[l] "/1@cpu" gencpu
+			if (rps[a] != "" && rps[b] != "")
+				target(sprintf("%s: auto > 1 worker on CPU %s: %.0f vs %.0f", ls[l], gencpu,
+					rps[a], rps[b]), rps[a] > rps[b])
+		}
+		target(sprintf("RSS <= 4 MiB with 1 worker: %s KiB", maxrss1), maxrss1 == "" ? "" : maxrss1 <= 4096)
+		target(sprintf("READY=1 within 10 ms of exec: %.2f ms", maxready), maxready == "" ? "" : maxready <= 10)
 	}' "$T/rows"
 }
 
 # ---- main ----
 
-targets=console
-case $BENCH_JOURNAL in
-auto | no) ;;
-*) die "BENCH_JOURNAL=$BENCH_JOURNAL: use auto or no" ;;
-esac
-if [ "$BENCH_JOURNAL" = no ]; then
-	journal_note="log target journal: skipped (BENCH_JOURNAL=no)"
-elif [ -S /run/systemd/journal/socket ] && [ -w /run/systemd/journal/socket ]; then
-	targets="console journal"
-	_n=0
-	for _w in $BENCH_WINDOWS; do
-		_n=$((_n + (BENCH_COUNT + 2000) * BENCH_REPEAT))
-	done
-	journal_note="log target journal: measured; writes about $_n records into the journal"
-else
-	journal_note="log target journal: skipped (no /run/systemd/journal/socket)"
-fi
-
-policy=$(chrt -p $$ 2>/dev/null | sed -n 's/.*scheduling policy: //p') || true
-printf 'udp-replyd benchmark: %s CPUs, load average %s, pin %s, reference %s, %s\n' \
-	"$ncpu" "$(cut -d' ' -f1-3 /proc/loadavg)" "$BENCH_PIN" "$BENCH_REFERENCE" \
-	"${policy:-policy unknown}"
-printf '%s requests of %s bytes per measurement (after 2000 unmeasured), windows %s\n' \
-	"$BENCH_COUNT" "$BENCH_SIZE" "$BENCH_WINDOWS"
-[ -z "$journal_note" ] || printf '%s\n' "$journal_note"
 : >"$T/rows"
-: >"$T/raw"
+[ "$want_journal" != yes ] || start_journald
+policy=$(chrt -p $$ 2>/dev/null | sed -n 's/.*scheduling policy: //p') || true
+printf 'udp-replyd benchmark: %s CPUs, load average %s, pin %s, %s\n' "$ncpu" \
+	"$(cut -d' ' -f1-3 /proc/loadavg)" "$BENCH_PIN" "${policy:-policy unknown}"
+printf 'load: closed loop, %s sockets x %s in flight, %s-byte requests, %s measured (+2000)\n' \
+	"$BENCH_WINDOW" "$BENCH_DEPTH" "$BENCH_SIZE" "$BENCH_COUNT"
+[ -z "$journal_note" ] || printf '%s\n' "$journal_note"
 
-for target in $targets; do
-	start_daemon "$target"
-	run=1
-	while [ "$run" -le "$BENCH_REPEAT" ]; do
-		for window in $BENCH_WINDOWS; do
-			measure "$target" "$window" "$run"
-		done
-		run=$((run + 1))
-	done
-	stop_daemon
-	[ "$STOP_RC" = 0 ] || {
-		printf 'run.sh: udp-replyd exited with %s on SIGTERM, wanted 0\n' "$STOP_RC" >&2
-		exit 1
-	}
-	if [ "$target" = journal ] && [ -s "$T/daemon-journal.err" ]; then
-		printf 'run.sh: warning: %s lines on stderr with --log-target=journal %s\n' \
-			"$(wc -l <"$T/daemon-journal.err")" "(was the journal unreachable?)"
-	fi
+for ref in $BENCH_REFERENCE; do
+	row_reference "$ref"
 done
+for log in $BENCH_LOGS; do
+	[ "$log" != journal ] || [ "$want_journal" = yes ] || continue
+	for wk in $BENCH_WORKERS; do
+		row_daemon "$log" "$wk"
+	done
+done
+# 2 cores: 1 worker sharing the generator's CPU, the other CPU left free (for auto).
+if [ "$BENCH_CONFINED" = yes ] && [ -n "$GEN_CPU" ] && command -v taskset >/dev/null 2>&1; then
+	for log in $BENCH_LOGS; do
+		[ "$log" = nolog ] || continue
+		row_daemon nolog 1 "$GEN_CPU"
+	done
+fi
 
 echo
 print_table
 echo
-echo "cpu us/dg: udp-replyd from /proc/PID/stat utime+stime (1/$clk_tck s ticks) over the"
-echo "datagrams it was sent; reference from its thread's CPU clock. ratio = udp-replyd/reference."
-if [ -n "$COARSE_TICKS" ]; then
-	printf 'note: a udp-replyd cpu figure rests on only %s ticks; raise BENCH_COUNT.\n' \
-		"$COARSE_TICKS"
-fi
-[ -z "${BENCH_VERBOSE:-}" ] || cat "$T/raw"
-loadavg_end=$(cut -d' ' -f1 /proc/loadavg)
-case $loadavg_end in
-0.[0-4]*) ;;
-*)
-	if [ "${policy:-}" = SCHED_FIFO ] || [ "${policy:-}" = SCHED_RR ]; then
-		printf 'note: load average %s at the end: other work was running (run with %s).\n' \
-			"$loadavg_end" "$policy"
-	else
-		printf 'note: load average %s at the end: other work shared the CPUs, %s\n' \
-			"$loadavg_end" "so figures are noisy"
-		printf '      (as root, chrt -f 10 %s steadies them).\n' "$0"
-	fi
-	;;
-esac
+print_notes
+cat <<EOF
+columns: rep/cpu-s = replies / server CPU-s (udp-replyd: all threads, exec to exit;
+reference: its thread); x ref = that over the first reference row; gen% = generator
+CPU / wall; sent = replied + kdrop (the daemon's own count; reference: its socket's
+SO_MEMINFO drops) + lost (in flight);
+rcvd ok = the daemon's received + kdrop = sent; jd us/r = journald CPU per record it
+stored for that daemon; records+summ+stop = datagram records stored + UDP_NOT_LOGGED
+of the 06 summaries + of the 05 stop record, against the daemon's received.
+EOF
+[ -z "${BENCH_VERBOSE:-}" ] || sed 's/^/# /' "$T/rows"
+exit 0

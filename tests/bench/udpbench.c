@@ -5,12 +5,16 @@
  *   udpbench [OPTIONS] --reference	measure the in-process reference server
  *   udpbench [OPTIONS] --reference HOST PORT	both, one after the other
  *   udpbench --free-port		print a UDP port now free on 127.0.0.1
+ *   udpbench --spawn OUTFILE PROG [ARGS]	run PROG with a NOTIFY_SOCKET of
+ *					its own; READY=1 time, CPU (see spawn_main)
  *
- * Each of WINDOW connected sockets has at most one request outstanding, so a
- * reply is matched to its request by the socket it arrives on: the server's
- * reply is fixed text, it does not echo a sequence number. A request not
- * answered within the loss timeout counts as lost, and its socket is replaced
- * by a fresh one so that a late reply cannot be taken for the next one's.
+ * Each of WINDOW connected sockets has up to DEPTH requests outstanding (1 by
+ * default), sent in one sendmmsg and their replies taken in one recvmmsg, so
+ * that a deep window costs the generator little CPU. The server's reply is
+ * fixed text, it does not echo a sequence number: a reply is matched to the
+ * oldest request outstanding on the socket it arrives on. A socket that gets
+ * no reply within the loss timeout counts what it has outstanding as lost and
+ * is replaced by a fresh one so that a late reply cannot be taken for another.
  *
  * Bounded: COUNT <= 10,000,000 and each measurement stops sending after the
  * time limit (default 30 s); what is still outstanding then gets at most the
@@ -25,6 +29,7 @@
 #endif
 
 #include <arpa/inet.h>
+#include <linux/sock_diag.h>
 #include <errno.h>
 #include <getopt.h>
 #include <netdb.h>
@@ -38,9 +43,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +68,9 @@
 #define SCAN_NS 10000000ULL	/* look for timed-out requests every 10 ms */
 #define DATAGRAM_MAX 65536
 #define REF_BATCH 64
+#define DEPTH_MAX 64
+#define DATAGRAM_MAX_REQ 65536	/* a request, at most SIZE_MAX_UDP bytes */
+#define REPLY_BUF 2048		/* a longer reply is taken, truncated */
 #define REFUSED_IN_A_ROW_MAX 1000	/* the server is gone: stop sending */
 #define REF_REPLY "Hello UDP Client"	/* udp-replyd's default reply */
 
@@ -69,7 +83,7 @@ enum ref_mode {
 struct options {
 	unsigned long count, warmup;
 	size_t size;
-	unsigned window;
+	unsigned window, depth;
 	uint64_t time_limit_ns, timeout_ns;
 	enum ref_mode reference;
 	const char *name;
@@ -78,21 +92,23 @@ struct options {
 	bool kv, quiet;
 };
 
-/* One socket with at most one request in flight. */
+/* One socket with up to DEPTH requests in flight (see struct bench). */
 struct slot {
 	int fd;
-	bool busy, measured;
-	uint64_t sent_ns;
+	unsigned head, count;
+	uint64_t last_reply_ns;
 };
 
 struct result {
 	const char *name;
 	char addr[INET6_ADDRSTRLEN + 8];
-	unsigned long sent, replies, lost, refused, stray, sent_total;
+	unsigned long sent, replies, lost, refused, stray;		/* measured */
+	unsigned long sent_total, replies_total, lost_total, send_errors;	/* with warmup */
 	uint64_t first_ns, last_ns;	/* first measured send, last measured reply */
 	uint32_t *lat;			/* measured round trips, ns */
 	size_t nlat;
-	uint64_t gen_cpu_ns, srv_cpu_ns;
+	uint64_t gen_cpu_ns, srv_cpu_ns, wall_ns;
+	unsigned long srv_drops;	/* the reference socket's receive queue drops */
 	bool srv_cpu_known, time_limited, refused_stop;
 };
 
@@ -106,7 +122,6 @@ struct reference {
 };
 
 static const char *progname = "udpbench";
-static unsigned char rbuf[DATAGRAM_MAX];	/* the generator's; the reference has its own */
 
 static void usage(FILE *out)
 {
@@ -114,12 +129,15 @@ static void usage(FILE *out)
 		"Usage: %s [OPTIONS] HOST PORT\n"
 		"       %s [OPTIONS] --reference[=plain|mmsg] [HOST PORT]\n"
 		"       %s --free-port\n"
+		"       %s --spawn OUTFILE PROG [ARGS...]\n"
 		"Closed-loop UDP load on a loopback server; round-trip latency and rate.\n\n"
 		"  -n, --count N          measured requests (default 200000, at most %lu)\n"
 		"      --warmup N         unmeasured requests first (default 2000, at most %lu)\n"
 		"  -s, --size BYTES       request size (default 16, at most %lu)\n"
-		"  -w, --window W         requests outstanding, one per socket\n"
+		"  -w, --window W         sockets, each with DEPTH requests outstanding\n"
 		"                         (default 32, at most %u)\n"
+		"      --depth D          requests outstanding per socket (default 1,\n"
+		"                         at most %u; W x D at most %u)\n"
 		"  -T, --time-limit SECS  stop sending after SECS (default 30, at most %.0f)\n"
 		"  -t, --timeout SECS     a request unanswered this long is lost\n"
 		"                         (default 1, at most %.0f)\n"
@@ -132,11 +150,15 @@ static void usage(FILE *out)
 		"  -k, --kv               one key=value line per measurement\n"
 		"  -q, --quiet            print nothing; the exit code tells\n"
 		"      --free-port        print a UDP port free on 127.0.0.1 now, and exit\n"
+		"      --spawn OUTFILE PROG [ARGS...]  (first option only) run PROG with\n"
+		"                         NOTIFY_SOCKET=OUTFILE.sock; its notify lines,\n"
+		"                         READY=1 time since execve, exit status and CPU\n"
+		"                         go to OUTFILE\n"
 		"  -h, --help             show this help and exit\n\n"
 		"HOST must be a loopback address (127.0.0.0/8 or ::1). Exit codes: 0 replies\n"
 		"received, 1 a measurement got no reply, 2 usage error, 3 system error.\n",
-		progname, progname, progname, COUNT_MAX, WARMUP_MAX, SIZE_MAX_UDP, WINDOW_MAX,
-		TIME_LIMIT_MAX, TIMEOUT_MAX, REF_BATCH);
+		progname, progname, progname, progname, COUNT_MAX, WARMUP_MAX, SIZE_MAX_UDP, WINDOW_MAX,
+		DEPTH_MAX, WINDOW_MAX * 16U, TIME_LIMIT_MAX, TIMEOUT_MAX, REF_BATCH);
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -415,6 +437,18 @@ static uint64_t reference_cpu_ns(const struct reference *ref)
 	return cpu_ns(clock);
 }
 
+/* Datagrams the kernel dropped at the reference's socket so far (SO_MEMINFO). */
+static unsigned long reference_drops(const struct reference *ref)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	if (getsockopt(ref->fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return 0;
+	return mem[SK_MEMINFO_DROPS];
+}
+
 static void reference_stop(struct reference *ref)
 {
 	atomic_store(&ref->stop, true);
@@ -424,14 +458,27 @@ static void reference_stop(struct reference *ref)
 
 /* ---- the load generator ---- */
 
+/*
+ * Slot i has up to DEPTH requests in flight, in a ring (oldest at head). The
+ * server's replies carry no sequence number, so a reply is taken for the
+ * oldest request outstanding on its socket: a server answers one socket's
+ * requests in order (a reuseport group hashes a socket to one member). A
+ * request the server never answered leaves a phantom at the tail that the next
+ * replies move past; a slot that gets no reply for the loss timeout counts all
+ * it has in flight as lost and starts afresh on a new socket.
+ */
 struct bench {
 	const struct options *o;
 	const struct sockaddr *to;
 	socklen_t tolen;
 	int epfd;
 	struct slot *slots;
-	unsigned char *payload;
-	unsigned long next_seq, total, busy, refused_in_a_row;
+	uint64_t *ring_ns;		/* window * depth send times */
+	bool *ring_measured;
+	unsigned char (*payload)[DATAGRAM_MAX_REQ];
+	struct mmsghdr *msgs;
+	struct iovec *iov;
+	unsigned long next_seq, total, inflight, refused_in_a_row;
 	uint64_t send_until;
 	bool sending;
 	struct result *r;
@@ -442,7 +489,9 @@ static int slot_open(struct bench *b, unsigned i)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
 	struct slot *s = &b->slots[i];
 
-	s->busy = false;
+	s->head = 0;
+	s->count = 0;
+	s->last_reply_ns = now_ns();
 	s->fd = socket(b->to->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return -1;
@@ -455,131 +504,177 @@ static int slot_open(struct bench *b, unsigned i)
 	return 0;
 }
 
-/* Forget the request in flight on slot i, and give it a fresh socket. */
-static int slot_replace(struct bench *b, unsigned i)
+/* The oldest request in flight on slot i ended: its ring index. */
+static unsigned slot_pop(struct bench *b, unsigned i)
 {
-	close(b->slots[i].fd); /* also leaves the epoll set */
-	if (b->slots[i].busy)
-		b->busy--;
-	return slot_open(b, i);
+	struct slot *s = &b->slots[i];
+	unsigned at = i * b->o->depth + s->head;
+
+	s->head = (s->head + 1) % b->o->depth;
+	s->count--;
+	b->inflight--;
+	return at;
 }
 
-/* The request ended without a reply: lost (or refused) if it was measured. */
-static void request_failed(struct bench *b, struct slot *s, bool refused)
+/* A request ended without a reply: lost (or refused). */
+static void request_failed(struct bench *b, unsigned at, bool refused)
 {
 	if (refused)
 		b->refused_in_a_row++;
-	if (!s->measured)
+	b->r->lost_total++;
+	if (!b->ring_measured[at])
 		return;
 	b->r->lost++;
 	if (refused)
 		b->r->refused++;
 }
 
-/* Send the next request on an idle slot, if there is one to send. */
-static int slot_send(struct bench *b, unsigned i)
+/* Everything in flight on slot i is lost; it starts afresh on a new socket. */
+static int slot_replace(struct bench *b, unsigned i)
 {
-	struct slot *s = &b->slots[i];
-	char seq[24];
-	int n;
+	while (b->slots[i].count > 0)
+		request_failed(b, slot_pop(b, i), false);
+	close(b->slots[i].fd); /* also leaves the epoll set */
+	return slot_open(b, i);
+}
 
+/* Is there a request left to send now? Clears b->sending when not. */
+static bool may_send(struct bench *b)
+{
 	if (!b->sending)
-		return 0;
+		return false;
 	if (b->refused_in_a_row >= REFUSED_IN_A_ROW_MAX) {
 		b->r->refused_stop = true;
 		b->sending = false;
-		return 0;
-	}
-	if (b->next_seq >= b->total || now_ns() >= b->send_until) {
+	} else if (b->next_seq >= b->total || now_ns() >= b->send_until) {
 		if (b->next_seq < b->total)
 			b->r->time_limited = true;
 		b->sending = false;
-		return 0;
 	}
-	n = snprintf(seq, sizeof(seq), "udpbench %lu ", b->next_seq);
-	memcpy(b->payload, seq, (size_t)n < b->o->size ? (size_t)n : b->o->size);
-	s->measured = b->next_seq >= b->o->warmup;
-	s->sent_ns = now_ns();
-	if (send(s->fd, b->payload, b->o->size, 0) < 0) {
-		if (errno == ECONNREFUSED || errno == EAGAIN || errno == ENOBUFS) {
-			/* counted as sent, never answered */
-			b->next_seq++;
-			b->r->sent_total++;
-			if (s->measured)
-				b->r->sent++;
-			request_failed(b, s, errno == ECONNREFUSED);
+	return b->sending;
+}
+
+/* Top slot i up to DEPTH requests in flight, in one sendmmsg. */
+static int slot_fill(struct bench *b, unsigned i)
+{
+	struct slot *s = &b->slots[i];
+	size_t size = b->o->size;
+	unsigned long want;
+	uint64_t t;
+	char seq[24];
+	int j, n, len;
+
+	if (s->count >= b->o->depth || !may_send(b))
+		return 0;
+	want = b->o->depth - s->count;
+	if (want > b->total - b->next_seq)
+		want = b->total - b->next_seq;
+	for (j = 0; j < (int)want; j++) {
+		len = snprintf(seq, sizeof(seq), "udpbench %lu ", b->next_seq + (unsigned long)j);
+		memcpy(b->payload[j], seq, (size_t)len < size ? (size_t)len : size);
+		b->iov[j] = (struct iovec){ .iov_base = b->payload[j], .iov_len = size };
+		b->msgs[j].msg_hdr = (struct msghdr){ .msg_iov = &b->iov[j], .msg_iovlen = 1 };
+	}
+	t = now_ns();
+	n = sendmmsg(s->fd, b->msgs, (unsigned)want, 0);
+	if (n < 0) {
+		if (errno == ECONNREFUSED || errno == EAGAIN || errno == ENOBUFS ||
+		    errno == EINTR) {
+			/* not sent; the scan tops the slot up again */
+			b->r->send_errors++;
+			if (errno == ECONNREFUSED)
+				b->refused_in_a_row++;
 			return 0;
 		}
-		fprintf(stderr, "%s: send: %s\n", progname, strerror(errno));
+		fprintf(stderr, "%s: sendmmsg: %s\n", progname, strerror(errno));
 		return -1;
 	}
-	if (s->measured && b->r->first_ns == 0)
-		b->r->first_ns = s->sent_ns;
-	b->next_seq++;
-	b->r->sent_total++;
-	if (s->measured)
-		b->r->sent++;
-	s->busy = true;
-	b->busy++;
+	for (j = 0; j < n; j++) {
+		unsigned at = i * b->o->depth + (s->head + s->count) % b->o->depth;
+		bool measured = b->next_seq >= b->o->warmup;
+
+		b->ring_ns[at] = t;
+		b->ring_measured[at] = measured;
+		s->count++;
+		b->inflight++;
+		b->next_seq++;
+		b->r->sent_total++;
+		if (measured) {
+			b->r->sent++;
+			if (b->r->first_ns == 0)
+				b->r->first_ns = t;
+		}
+	}
 	return 0;
 }
 
-/* A reply (or an error) is waiting on slot i. */
+/* Replies (or an error) are waiting on slot i: take them all, then top up. */
 static int slot_receive(struct bench *b, unsigned i)
 {
+	static unsigned char bufs[DEPTH_MAX][REPLY_BUF];
+	static struct iovec iov[DEPTH_MAX];
+	static struct mmsghdr msgs[DEPTH_MAX];
 	struct slot *s = &b->slots[i];
 	struct result *r = b->r;
 	uint64_t now, rtt;
-	ssize_t n;
+	unsigned at;
+	int j, n;
 
+	for (j = 0; j < (int)b->o->depth; j++) {
+		iov[j] = (struct iovec){ .iov_base = bufs[j], .iov_len = sizeof(bufs[j]) };
+		msgs[j].msg_hdr = (struct msghdr){ .msg_iov = &iov[j], .msg_iovlen = 1 };
+	}
 	for (;;) {
-		n = recv(s->fd, rbuf, sizeof(rbuf), 0);
+		n = recvmmsg(s->fd, msgs, b->o->depth, MSG_DONTWAIT, NULL);
 		if (n >= 0)
 			break;
 		if (errno == EAGAIN || errno == EWOULDBLOCK)
-			return 0;
+			return slot_fill(b, i);
 		if (errno == EINTR)
 			continue;
 		if (errno == ECONNREFUSED) {
-			if (s->busy) {
-				request_failed(b, s, true);
-				s->busy = false;
-				b->busy--;
-			}
-			return slot_send(b, i);
+			if (s->count > 0)
+				request_failed(b, slot_pop(b, i), true);
+			return slot_fill(b, i);
 		}
-		fprintf(stderr, "%s: recv: %s\n", progname, strerror(errno));
+		fprintf(stderr, "%s: recvmmsg: %s\n", progname, strerror(errno));
 		return -1;
 	}
-	if (!s->busy) {
-		r->stray++;
-		return 0;
-	}
 	now = now_ns();
-	s->busy = false;
-	b->busy--;
-	b->refused_in_a_row = 0;
-	if (s->measured) {
-		rtt = now - s->sent_ns;
-		r->lat[r->nlat++] = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
+	for (j = 0; j < n; j++) {
+		if (s->count == 0) {
+			r->stray++;
+			continue;
+		}
+		at = slot_pop(b, i);
+		r->replies_total++;
+		b->refused_in_a_row = 0;
+		s->last_reply_ns = now;
+		if (!b->ring_measured[at])
+			continue;
+		rtt = now - b->ring_ns[at];
+		if (r->nlat < b->o->count)
+			r->lat[r->nlat++] = rtt > UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
 		r->replies++;
 		r->last_ns = now;
 	}
-	return slot_send(b, i);
+	return slot_fill(b, i);
 }
 
-/* Requests older than the timeout are lost; their slots start afresh. */
+/* A slot that got no reply for the loss timeout starts afresh. */
 static int slots_expire(struct bench *b, uint64_t now)
 {
 	unsigned i;
 
 	for (i = 0; i < b->o->window; i++) {
 		struct slot *s = &b->slots[i];
+		unsigned oldest = i * b->o->depth + s->head;
+		uint64_t since = s->last_reply_ns > b->ring_ns[oldest] ? s->last_reply_ns :
+									 b->ring_ns[oldest];
 
-		if (!s->busy || now - s->sent_ns < b->o->timeout_ns)
+		if (s->count == 0 || now - since < b->o->timeout_ns)
 			continue;
-		request_failed(b, s, false);
-		if (slot_replace(b, i) < 0 || slot_send(b, i) < 0)
+		if (slot_replace(b, i) < 0 || slot_fill(b, i) < 0)
 			return -1;
 	}
 	return 0;
@@ -593,10 +688,10 @@ static int bench_loop(struct bench *b)
 	unsigned w;
 
 	for (w = 0; w < b->o->window; w++) {
-		if (slot_send(b, w) < 0)
+		if (slot_fill(b, w) < 0)
 			return -1;
 	}
-	while (b->sending || b->busy > 0) {
+	while (b->sending || b->inflight > 0) {
 		n = epoll_wait(b->epfd, ev, 64, 10);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -613,9 +708,9 @@ static int bench_loop(struct bench *b)
 			last_scan = now;
 			if (slots_expire(b, now) < 0)
 				return -1;
-			/* Idle slots wake no one: top them up (after a refusal or the limit). */
+			/* Slots short of DEPTH wake no one: top them up (after a refusal). */
 			for (w = 0; b->sending && w < b->o->window; w++) {
-				if (!b->slots[w].busy && slot_send(b, w) < 0)
+				if (slot_fill(b, w) < 0)
 					return -1;
 			}
 		}
@@ -627,21 +722,28 @@ static int bench_run(const struct options *o, const struct sockaddr *to, socklen
 	struct result *r)
 {
 	struct bench b = { .o = o, .to = to, .tolen = tolen, .r = r, .sending = true };
-	uint64_t cpu0;
+	size_t ring = (size_t)o->window * o->depth;
+	uint64_t cpu0, wall0;
 	unsigned i;
 	int rc = -1;
 
 	format_addr(to, r->addr, sizeof(r->addr));
 	b.total = o->warmup + o->count;
 	b.slots = calloc(o->window, sizeof(*b.slots));
-	b.payload = malloc(o->size ? o->size : 1);
+	b.ring_ns = calloc(ring, sizeof(*b.ring_ns));
+	b.ring_measured = calloc(ring, sizeof(*b.ring_measured));
+	b.payload = calloc(o->depth, sizeof(*b.payload));
+	b.msgs = calloc(o->depth, sizeof(*b.msgs));
+	b.iov = calloc(o->depth, sizeof(*b.iov));
 	r->lat = malloc(o->count * sizeof(*r->lat));
 	b.epfd = epoll_create1(EPOLL_CLOEXEC);
-	if (!b.slots || !b.payload || !r->lat || b.epfd < 0) {
+	if (!b.slots || !b.ring_ns || !b.ring_measured || !b.payload || !b.msgs || !b.iov ||
+	    !r->lat || b.epfd < 0) {
 		fprintf(stderr, "%s: %s\n", progname, strerror(errno));
 		goto out;
 	}
-	memset(b.payload, 'x', o->size);
+	for (i = 0; i < o->depth; i++)
+		memset(b.payload[i], 'x', o->size);
 	for (i = 0; i < o->window; i++)
 		b.slots[i].fd = -1;
 	for (i = 0; i < o->window; i++) {
@@ -651,9 +753,11 @@ static int bench_run(const struct options *o, const struct sockaddr *to, socklen
 		}
 	}
 	cpu0 = cpu_ns(CLOCK_THREAD_CPUTIME_ID);
-	b.send_until = now_ns() + o->time_limit_ns;
+	wall0 = now_ns();
+	b.send_until = wall0 + o->time_limit_ns;
 	rc = bench_loop(&b);
 	r->gen_cpu_ns = cpu_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0;
+	r->wall_ns = now_ns() - wall0;
 out:
 	if (b.slots) {
 		for (i = 0; i < o->window; i++) {
@@ -664,7 +768,11 @@ out:
 	if (b.epfd >= 0)
 		close(b.epfd);
 	free(b.slots);
+	free(b.ring_ns);
+	free(b.ring_measured);
 	free(b.payload);
+	free(b.msgs);
+	free(b.iov);
 	return rc;
 }
 
@@ -712,13 +820,19 @@ static void result_print(const struct options *o, struct result *r)
 			r->refused, r->stray, rps, p50, p90, p99, p999, max, secs, r->sent_total,
 			r->sent_total ? (double)r->gen_cpu_ns / r->sent_total : 0.0);
 		if (r->srv_cpu_known)
-			printf(" srv_cpu_ns_per_req=%.0f",
-				r->sent_total ? (double)r->srv_cpu_ns / r->sent_total : 0.0);
+			printf(" srv_cpu_ns_per_req=%.0f srv_cpu_us=%.0f srv_kdrops=%lu",
+				r->sent_total ? (double)r->srv_cpu_ns / r->sent_total : 0.0,
+				r->srv_cpu_ns / 1e3, r->srv_drops);
+		printf(" depth=%u replies_total=%lu lost_total=%lu send_errors=%lu wall_secs=%.3f "
+		       "gen_cpu_pct=%.1f",
+			o->depth, r->replies_total, r->lost_total, r->send_errors, r->wall_ns / 1e9,
+			r->wall_ns ? 100.0 * (double)r->gen_cpu_ns / (double)r->wall_ns : 0.0);
 		printf(" time_limited=%d refused_stop=%d\n", r->time_limited, r->refused_stop);
 		fflush(stdout);
 		return;
 	}
-	printf("%s %s: window %u, %zu-byte requests%s%s\n", r->name, r->addr, o->window, o->size,
+	printf("%s %s: window %u x depth %u, %zu-byte requests%s%s\n", r->name, r->addr,
+		o->window, o->depth, o->size,
 		r->time_limited ? " (stopped by the time limit)" : "",
 		r->refused_stop ? " (stopped: the server refuses)" : "");
 	printf("  sent %lu  replies %lu  lost %lu", r->sent, r->replies, r->lost);
@@ -756,14 +870,148 @@ static int free_port(void)
 	return 0;
 }
 
+/* ---- --spawn: run a daemon with a NOTIFY_SOCKET of our own ---- */
+
+/*
+ * udpbench --spawn OUTFILE PROG [ARGS...] forks PROG with NOTIFY_SOCKET set to
+ * a datagram socket it listens on, and stays its parent until it exits:
+ *   pid=PID                    first line, once PROG runs
+ *   T_MS LINE                  each line PROG sent to NOTIFY_SOCKET, T_MS the
+ *                              milliseconds since the child called execve
+ *   ready_ms=T_MS              the first READY=1
+ *   exit=RC cpu_us=U maxrss_kb=K   when PROG is gone (RC 128+N: signal N);
+ *                              U is utime+stime of all its threads (wait4)
+ * SIGTERM, SIGINT and SIGHUP are passed on to PROG. Bounded: after
+ * SPAWN_LIMIT_S PROG gets SIGTERM, 5 s later SIGKILL. Exits 0 when PROG was
+ * run (its exit status is in OUTFILE), 3 when it could not be.
+ */
+#define SPAWN_LIMIT_S 1800
+#define SPAWN_KILL_AFTER_S 5
+
+static void spawn_notify_lines(FILE *out, int fd, uint64_t t0, bool *ready)
+{
+	static char buf[4097];
+	double ms;
+	ssize_t n;
+	char *line, *save = NULL;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf) - 1, MSG_DONTWAIT);
+		if (n < 0)
+			return;
+		ms = (now_ns() - t0) / 1e6;
+		buf[n] = '\0';
+		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			fprintf(out, "%.3f %s\n", ms, line);
+			if (!*ready && !strcmp(line, "READY=1")) {
+				*ready = true;
+				fprintf(out, "ready_ms=%.3f\n", ms);
+			}
+		}
+		save = NULL;
+		fflush(out);
+	}
+}
+
+static int spawn_main(int argc, char *argv[])
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	const char *outfile = argv[1];
+	volatile uint64_t *t0;	/* set by the child just before execve */
+	struct rusage ru;
+	sigset_t sigs, old;
+	struct signalfd_siginfo si;
+	struct pollfd pfd[2];
+	uint64_t deadline, killed_at = 0;
+	bool ready = false;
+	int nfd, sfd, status, rc;
+	FILE *out;
+	pid_t pid;
+
+	if (argc < 3)
+		usage_error("--spawn OUTFILE PROG [ARGS...]");
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s.sock", outfile) >=
+	    sizeof(sun.sun_path))
+		usage_error("--spawn: %s: path too long for a socket", outfile);
+	out = fopen(outfile, "we");
+	t0 = mmap(NULL, sizeof(*t0), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	nfd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (!out || t0 == MAP_FAILED || nfd < 0)
+		goto fail;
+	if ((unlink(sun.sun_path) < 0 && errno != ENOENT) ||
+	    bind(nfd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		goto fail;
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGCHLD);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &sigs, &old) < 0)
+		goto fail;
+	sfd = signalfd(-1, &sigs, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sfd < 0)
+		goto fail;
+	pid = fork();
+	if (pid < 0)
+		goto fail;
+	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old, NULL);
+		if (setenv("NOTIFY_SOCKET", sun.sun_path, 1) < 0)
+			_exit(127);
+		*t0 = now_ns();
+		execvp(argv[2], argv + 2);
+		fprintf(stderr, "%s: %s: %s\n", progname, argv[2], strerror(errno));
+		_exit(127);
+	}
+	fprintf(out, "pid=%ld\n", (long)pid);
+	fflush(out);
+	deadline = now_ns() + SPAWN_LIMIT_S * 1000000000ULL;
+	pfd[0] = (struct pollfd){ .fd = nfd, .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	for (;;) {
+		if (poll(pfd, 2, 100) < 0 && errno != EINTR)
+			goto fail;
+		spawn_notify_lines(out, nfd, *t0, &ready);
+		while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+			if (si.ssi_signo != SIGCHLD)
+				kill(pid, (int)si.ssi_signo);
+		}
+		rc = wait4(pid, &status, WNOHANG, &ru);
+		if (rc == pid)
+			break;
+		if (rc < 0 && errno != EINTR)
+			goto fail;
+		if (now_ns() >= deadline && !killed_at) {
+			fprintf(out, "time limit: SIGTERM\n");
+			kill(pid, SIGTERM);
+			killed_at = now_ns();
+		} else if (killed_at && now_ns() - killed_at > SPAWN_KILL_AFTER_S * 1000000000ULL) {
+			kill(pid, SIGKILL);
+		}
+	}
+	spawn_notify_lines(out, nfd, *t0, &ready);
+	fprintf(out, "exit=%d cpu_us=%lld maxrss_kb=%ld\n",
+		WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+		(long long)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL +
+			ru.ru_utime.tv_usec + ru.ru_stime.tv_usec,
+		ru.ru_maxrss);
+	unlink(sun.sun_path);
+	return fclose(out) == 0 ? 0 : EXIT_SYSERR;
+fail:
+	fprintf(stderr, "%s: --spawn: %s\n", progname, strerror(errno));
+	unlink(sun.sun_path);
+	return EXIT_SYSERR;
+}
+
 static void parse_options(int argc, char *argv[], struct options *o)
 {
-	enum { OPT_WARMUP = 256, OPT_NAME, OPT_PIN, OPT_FREE_PORT };
+	enum { OPT_WARMUP = 256, OPT_NAME, OPT_PIN, OPT_FREE_PORT, OPT_DEPTH };
 	static const struct option longopts[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, OPT_WARMUP },
 		{ "size", required_argument, NULL, 's' },
 		{ "window", required_argument, NULL, 'w' },
+		{ "depth", required_argument, NULL, OPT_DEPTH },
 		{ "time-limit", required_argument, NULL, 'T' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "reference", optional_argument, NULL, 'r' },
@@ -790,6 +1038,9 @@ static void parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case 'w':
 			o->window = (unsigned)parse_ulong(optarg, "--window", 1, WINDOW_MAX);
+			break;
+		case OPT_DEPTH:
+			o->depth = (unsigned)parse_ulong(optarg, "--depth", 1, DEPTH_MAX);
 			break;
 		case 'T':
 			o->time_limit_ns = parse_seconds(optarg, "--time-limit", TIME_LIMIT_MAX);
@@ -842,10 +1093,12 @@ static int measure(const struct options *o, const char *name, const struct socka
 {
 	struct result r = { .name = name };
 	uint64_t srv0 = ref ? reference_cpu_ns(ref) : 0;
+	unsigned long drops0 = ref ? reference_drops(ref) : 0;
 	int rc;
 
 	rc = bench_run(o, to, tolen, &r);
 	if (ref) {
+		r.srv_drops = reference_drops(ref) - drops0;
 		r.srv_cpu_ns = reference_cpu_ns(ref) - srv0;
 		r.srv_cpu_known = true;
 	}
@@ -866,6 +1119,7 @@ int main(int argc, char *argv[])
 		.warmup = 2000,
 		.size = 16,
 		.window = 32,
+		.depth = 1,
 		.time_limit_ns = 30 * 1000000000ULL,
 		.timeout_ns = 1000000000ULL,
 		.name = "target",
@@ -877,12 +1131,16 @@ int main(int argc, char *argv[])
 	socklen_t tolen = 0;
 	int family = AF_INET, rc = 0, rc2;
 
+	if (argc >= 2 && !strcmp(argv[1], "--spawn"))
+		return spawn_main(argc - 1, argv + 1);
 	parse_options(argc, argv, &o);
 	if (o.host) {
 		if (resolve_loopback(o.host, o.port, &to, &tolen) < 0)
 			return EXIT_USAGE;
 		family = to.ss_family;
 	}
+	if ((unsigned long)o.window * o.depth > WINDOW_MAX * 16UL)
+		usage_error("--window times --depth: at most %u", WINDOW_MAX * 16U);
 	if (fd_limit_raise(o.window + 16) < 0) {
 		fprintf(stderr, "%s: cannot raise the descriptor limit: %s\n", progname,
 			strerror(errno));
