@@ -334,10 +334,10 @@ void listeners_retire(struct listeners *ls, unsigned worker)
 			continue;
 		own_address(&ls->l[i], &self);
 		if (connect(ls->l[i].fd, &self.sa, ls->l[i].addrlen) < 0)
-			log_warn("retiring %d", ls->l[i].fd);
+			log_write_nowait(LOG_WARNING, errno, "retiring socket %d", ls->l[i].fd);
 	}
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0)
-		log_warn("membarrier");
+		log_write_nowait(LOG_WARNING, errno, "membarrier");
 }
 
 uint64_t listeners_kernel_drops(const struct listeners *ls)

@@ -380,22 +380,41 @@ enum log_sent log_send(const struct log_record *rec, int wait_ms)
 /* How long a daemon message may wait for a busy journal before it takes stderr. */
 #define LOG_WRITE_WAIT_MS 100
 
-void log_write(int priority, int errnum, const char *msgid, const char *fmt, ...)
+static void log_vwrite(int wait_ms, int priority, int errnum, const char *msgid,
+	const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void log_vwrite(int wait_ms, int priority, int errnum, const char *msgid,
+	const char *fmt, va_list ap)
 {
 	struct log_record rec = { .priority = priority, .msgid = msgid };
 	char message[LOG_LINE_MAX];
 	size_t len;
-	va_list ap;
 
-	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
 	if (errnum > 0) {
 		len = strlen(message);
 		snprintf(message + len, sizeof(message) - len, ": %s", strerror(errnum));
 	}
 	rec.message = message;
-	log_send(&rec, LOG_WRITE_WAIT_MS);
+	log_send(&rec, wait_ms);
+}
+
+void log_write(int priority, int errnum, const char *msgid, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_WRITE_WAIT_MS, priority, errnum, msgid, fmt, ap);
+	va_end(ap);
+}
+
+void log_write_nowait(int priority, int errnum, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(0, priority, errnum, NULL, fmt, ap);
+	va_end(ap);
 }
 
 void log_close(void)

@@ -90,6 +90,12 @@ enum log_sent log_send(const struct log_record *rec, int wait_ms);
 /* errnum > 0 appends ": strerror(errnum)"; msgid may be NULL. */
 void log_write(int priority, int errnum, const char *msgid, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/*
+ * The same from a worker: a busy journal means stderr at once, never a
+ * wait (the shared sink's lock is only held for non-blocking sends).
+ */
+void log_write_nowait(int priority, int errnum, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 /* How many daemon messages found neither the journal nor stderr. */
 uint64_t log_lost(void);
 
