@@ -75,7 +75,8 @@ unsigned generation_workers(const struct config *cfg)
  * every socket set of the live generations counts as ours.
  */
 static int bind_new(struct generation *g, const struct endpoint *ep, size_t nep,
-	const struct generation *live, unsigned nworkers, struct listeners **ls)
+	const struct generation *live, unsigned nworkers, struct listeners **ls, char *err,
+	size_t errlen)
 {
 	const struct listeners **ours = NULL;
 	const struct generation *h;
@@ -89,7 +90,8 @@ static int bind_new(struct generation *g, const struct endpoint *ep, size_t nep,
 	nours = 0;
 	for (h = live; h; h = atomic_load(&h->next))
 		ours[nours++] = h->ls;
-	rc = listeners_bind(ep, nep, nworkers, g->cfg->receive_buffer, ours, nours, ls);
+	rc = listeners_bind(ep, nep, nworkers, g->cfg->receive_buffer, ours, nours, ls, err,
+		errlen);
 	free(ours);
 	return rc;
 }
@@ -126,11 +128,9 @@ int generation_build(struct config *cfg, struct listeners *ls, const struct gene
 					    g->cfg->receive_buffer)) {
 			ls = listeners_ref(prev->ls);
 		} else {
-			rc = bind_new(g, ep, (size_t)n, live, nworkers, &ls);
-			if (rc) {
-				snprintf(err, errlen, "cannot bind the new address");
+			rc = bind_new(g, ep, (size_t)n, live, nworkers, &ls, err, errlen);
+			if (rc)
 				goto fail;
-			}
 		}
 	}
 	if (ls->activated && (n = endpoint_resolve(g->cfg, ep, ENDPOINTS_MAX, err, errlen)) > 0)

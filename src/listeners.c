@@ -191,23 +191,23 @@ static bool port_held_by_others(uint16_t port, const struct listeners *const *ou
  * join the group later; the unit's DynamicUser= is what prevents that.
  */
 static int probe_port(const struct endpoint *ep, const struct listeners *const *ours, size_t nours,
-	const char *where)
+	const char *where, char *err, size_t errlen)
 {
 	int fd = socket(ep->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0), v6only = ep->v6only;
 	int rc = 0;
 
 	if (fd < 0) {
-		log_err("socket for %s", where);
+		snprintf(err, errlen, "socket for %s: %s", where, strerror(errno));
 		return EX_OSERR;
 	}
 	if (ep->addr.sa.sa_family == AF_INET6)
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only));
 	if (bind(fd, &ep->addr.sa, ep->len) < 0) {
 		if (errno != EADDRINUSE) {
-			log_err("cannot bind %s", where);
+			snprintf(err, errlen, "cannot bind %s: %s", where, strerror(errno));
 			rc = EX_UNAVAILABLE;
 		} else if (!nours || port_held_by_others(netaddr_port(&ep->addr.sa), ours, nours)) {
-			log_errx("cannot bind %s: port held by another process", where);
+			snprintf(err, errlen, "cannot bind %s: port held by another process", where);
 			rc = EX_UNAVAILABLE;
 		}
 	}
@@ -216,38 +216,43 @@ static int probe_port(const struct endpoint *ep, const struct listeners *const *
 }
 
 /* One socket of the group for ep; the fd, or a negative sysexits.h code. */
-static int bind_one(const struct endpoint *ep, int rcvbuf, const char *where)
+static int bind_one(const struct endpoint *ep, int rcvbuf, const char *where, char *err,
+	size_t errlen)
 {
 	int fd, on = 1, v6only = ep->v6only, code = EX_OSERR;
+	const char *what;
 
 	fd = socket(ep->addr.sa.sa_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		log_err("socket for %s", where);
-		return -EX_OSERR;
+		what = "socket for";
+		goto fail;
 	}
 	if (ep->addr.sa.sa_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only)) < 0) {
-		log_err("IPV6_V6ONLY on %s", where);
+		what = "IPV6_V6ONLY on";
 		goto fail;
 	}
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0) {
-		log_err("SO_REUSEPORT on %s", where);
+		what = "SO_REUSEPORT on";
 		goto fail;
 	}
 	set_rcvbuf(fd, rcvbuf, where);
 	if (bind(fd, &ep->addr.sa, ep->len) < 0) {
-		log_err("cannot bind %s", where);
+		what = "cannot bind";
 		code = EX_UNAVAILABLE;
 		goto fail;
 	}
 	return fd;
 fail:
-	close(fd);
+	snprintf(err, errlen, "%s %s: %s", what, where, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	return -code;
 }
 
 int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int rcvbuf,
-	const struct listeners *const *ours, size_t nours, struct listeners **out)
+	const struct listeners *const *ours, size_t nours, struct listeners **out, char *err,
+	size_t errlen)
 {
 	struct listeners *ls = listeners_new(nep * nworkers);
 	char where[NETADDR_STRLEN];
@@ -258,7 +263,7 @@ int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int
 
 	*out = NULL;
 	if (!ls) {
-		log_err("listeners");
+		snprintf(err, errlen, "%s", strerror(ENOMEM));
 		return EX_OSERR;
 	}
 	ls->nworkers = nworkers;
@@ -267,18 +272,19 @@ int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int
 	ls->nep = nep;
 	for (e = 0; e < nep; e++) {
 		netaddr_format(&ep[e].addr.sa, where, sizeof(where));
-		rc = probe_port(&ep[e], ours, nours, where);
+		rc = probe_port(&ep[e], ours, nours, where, err, errlen);
 		if (rc)
 			goto fail;
 		for (w = 0; w < nworkers; w++) {
-			fd = bind_one(&ep[e], rcvbuf, where);
+			fd = bind_one(&ep[e], rcvbuf, where, err, errlen);
 			if (fd < 0) {
 				rc = -fd;
 				goto fail;
 			}
 			l = &ls->l[ls->n++];
 			if (listener_take(l, fd, w) < 0) {
-				log_err("socket options on %s", where);
+				snprintf(err, errlen, "socket options on %s: %s", where,
+					strerror(errno));
 				rc = EX_OSERR;
 				goto fail;
 			}

@@ -51,11 +51,12 @@ int listeners_activated(struct listeners **out);
 /*
  * Bind nworkers sockets per endpoint, after making sure no other process
  * holds the port (ours may: the nours sets we still have open). rcvbuf 0
- * leaves the kernel's default. Returns 0 or a sysexits.h code after
- * logging why.
+ * leaves the kernel's default. Returns 0, or a sysexits.h code with
+ * "cannot bind ADDR: why" in err.
  */
 int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int rcvbuf,
-	const struct listeners *const *ours, size_t nours, struct listeners **out);
+	const struct listeners *const *ours, size_t nours, struct listeners **out, char *err,
+	size_t errlen);
 
 /* Does ls serve exactly these endpoints with this many workers? */
 bool listeners_serve(const struct listeners *ls, const struct endpoint *ep, size_t nep,

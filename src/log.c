@@ -38,7 +38,10 @@ static const char *log_ident = "udp-replyd";
 
 struct log_sink {
 	int journal_fd;		/* connected, non-blocking; -1 while journald is away */
+	dev_t journal_dev;	/* the socket file it is connected to */
+	ino_t journal_ino;
 	uint64_t journal_retry;	/* monotonic usec of the next connect attempt */
+	uint64_t journal_check;	/* ... and of the next look at the socket file */
 	bool journal_away;	/* a fallback notice was written */
 	bool journal_busy;	/* the last BUSY came from the journal */
 	int console_fd;		/* stderr, reopened non-blocking */
@@ -164,20 +167,33 @@ void log_sink_free(struct log_sink *sink)
 	free(sink);
 }
 
-static int journal_connect(void)
+/* Connect to journald's socket; 0, or -errno. */
+static int journal_connect(struct log_sink *sink)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX, .sun_path = JOURNAL_SOCKET };
-	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	struct stat st;
+	int fd, err;
 
+	if (sink->journal_fd >= 0)
+		close(sink->journal_fd);
+	sink->journal_fd = -1;
+	if (stat(JOURNAL_SOCKET, &st) < 0)
+		return -errno;
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int err = errno;
-
+		err = errno;
 		close(fd);
 		return -err;
 	}
-	return fd;
+	sink->journal_fd = fd;
+	sink->journal_dev = st.st_dev;
+	sink->journal_ino = st.st_ino;
+	sink->journal_check = now_usec() + JOURNAL_RETRY_USEC;
+	sink->journal_away = false;
+	atomic_store(&journal_away_said, false);
+	return 0;
 }
 
 /* One line on stderr: the message as it is, or LOG_SENT_BUSY/LOST. */
@@ -275,35 +291,60 @@ static void journal_lost(struct log_sink *sink, int err)
 	console_send(sink, notice);
 }
 
+/*
+ * Once a second, see whether the socket file we are connected to is still
+ * journald's: removed means journald is away (stderr until it is back); a
+ * new one means a new journald (connect to it).
+ */
+static void journal_check(struct log_sink *sink, uint64_t now)
+{
+	struct stat st;
+	int rc;
+
+	if (now < sink->journal_check)
+		return;
+	sink->journal_check = now + JOURNAL_RETRY_USEC;
+	if (stat(JOURNAL_SOCKET, &st) < 0)
+		journal_lost(sink, errno);
+	else if (st.st_ino != sink->journal_ino || st.st_dev != sink->journal_dev)
+		if ((rc = journal_connect(sink)) < 0)
+			journal_lost(sink, -rc);
+}
+
+static bool journal_gone(int err)
+{
+	return err == ENOENT || err == ECONNREFUSED || err == ENOTCONN || err == EPIPE ||
+	       err == ECONNRESET;
+}
+
 enum log_sent log_sink_send(struct log_sink *sink, const struct log_record *rec)
 {
+	uint64_t now;
 	size_t len;
-	int fd;
+	int rc, tries;
 
 	if (log_chosen != LOG_TARGET_JOURNAL)
 		return console_send(sink, rec->message);
-	if (sink->journal_fd < 0 && now_usec() >= sink->journal_retry) {
-		fd = journal_connect();
-		if (fd >= 0) {
-			sink->journal_fd = fd;
-			sink->journal_away = false;
-			atomic_store(&journal_away_said, false);
-		} else {
-			journal_lost(sink, -fd);
-		}
-	}
-	if (sink->journal_fd >= 0) {
-		len = native_encode(sink->buf, sizeof(sink->buf), rec);
+	now = now_usec();
+	if (sink->journal_fd >= 0)
+		journal_check(sink, now);
+	else if (now >= sink->journal_retry && (rc = journal_connect(sink)) < 0)
+		journal_lost(sink, -rc);
+	len = sink->journal_fd >= 0 ? native_encode(sink->buf, sizeof(sink->buf), rec) : 0;
+	/* A connection to a journald that went: one new connection, then stderr. */
+	for (tries = 0; sink->journal_fd >= 0 && tries < 2; tries++) {
 		if (send(sink->journal_fd, sink->buf, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0)
 			return LOG_SENT_JOURNAL;
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
 			sink->journal_busy = true;
 			return LOG_SENT_BUSY;
 		}
-		if (errno == ENOENT || errno == ECONNREFUSED || errno == ENOTCONN ||
-		    errno == EPIPE || errno == ECONNRESET)
-			journal_lost(sink, errno);
-		/* Anything else: this record goes to stderr rather than nowhere. */
+		if (!journal_gone(errno))
+			break; /* this record goes to stderr rather than nowhere */
+		rc = errno;
+		if (tries == 0 && journal_connect(sink) == 0)
+			continue;
+		journal_lost(sink, rc);
 	}
 	return console_send(sink, rec->message);
 }

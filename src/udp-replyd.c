@@ -60,8 +60,7 @@ static int serve(struct config *cfg)
 	workers = ls ? ls->nworkers : generation_workers(cfg);
 	rc = generation_build(cfg, ls, NULL, workers, &gen, err, sizeof(err));
 	if (rc != 0) {
-		if (rc == EX_CONFIG)
-			log_errx("%s", err);
+		log_errx("%s", err);
 		return rc;
 	}
 	rc = server_run(gen, workers);

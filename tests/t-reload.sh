@@ -77,7 +77,7 @@ poll_until "$UDP_REPLYD_TEST_WAIT" grep -q "Listening on" "$T/holder.err" ||
 write_conf "$conf" address=127.0.0.1 port="$R" reply="four"
 n=$((n + 1))
 reload "$n"
-wait_log -F "udp-replyd: cannot bind 127.0.0.1:$R: port held by another process"
+wait_log -F "udp-replyd: reload failed, keeping the old configuration: cannot bind 127.0.0.1:$R: port held by another process"
 wait_log -F "udp-replyd: reload failed, keeping the old configuration: " 7
 replies 127.0.0.1 "$Q" "three"
 assert_eq "$(count_log -F 'reloaded ')" 2 "successful reloads"
