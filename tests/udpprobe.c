@@ -4,7 +4,9 @@
  *   udpprobe freeport
  *   udpprobe ask [-t SECONDS] [-s SRCADDR[:PORT]] HOST PORT [MESSAGE | -x HEX]
  *   udpprobe notify [-t SECONDS] SOCKETPATH
- *   udpprobe burst [-t SECONDS] HOST PORT COUNT [SIZE]
+ *   udpprobe burst [-t SECONDS] [-n SOCKETS] HOST PORT COUNT [SIZE]
+ *   udpprobe flood [-t SECONDS] [-q SECONDS] HOST PORT COUNT [SIZE]
+ *   udpprobe hold [-t SECONDS] [--reuseport] HOST PORT
  *   udpprobe connect [-t SECONDS] HOST PORT
  *
  * Exit codes: 0 success, 1 no reply / timeout, 2 usage, 3 system error.
@@ -15,6 +17,7 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <getopt.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -37,8 +40,14 @@
 #define DATAGRAM_MAX 65536
 #define BURST_COUNT_MAX 1000000UL
 #define BURST_WINDOW 64
+#define BURST_SOCKETS_MAX 64
 #define BURST_SECONDS_MAX 60.0
 #define NOTIFY_SECONDS_DEFAULT 120.0
+#define FLOOD_SECONDS_DEFAULT 30.0
+#define FLOOD_QUIET_DEFAULT 1.0
+#define FLOOD_RCVBUF (64 << 20)
+#define HOLD_SECONDS_DEFAULT 120.0
+#define HOLD_REPLY "held"
 
 static const char *progname = "udpprobe";
 
@@ -51,9 +60,11 @@ static void usage(void)
 		"usage: %s freeport\n"
 		"       %s ask [-t SECONDS] [-s SRCADDR[:PORT]] HOST PORT [MESSAGE | -x HEX]\n"
 		"       %s notify [-t SECONDS] SOCKETPATH\n"
-		"       %s burst [-t SECONDS] HOST PORT COUNT [SIZE]\n"
+		"       %s burst [-t SECONDS] [-n SOCKETS] HOST PORT COUNT [SIZE]\n"
+		"       %s flood [-t SECONDS] [-q SECONDS] HOST PORT COUNT [SIZE]\n"
+		"       %s hold [-t SECONDS] [--reuseport] HOST PORT\n"
 		"       %s connect [-t SECONDS] HOST PORT\n",
-		progname, progname, progname, progname, progname);
+		progname, progname, progname, progname, progname, progname, progname);
 	exit(EXIT_USAGE);
 }
 
@@ -569,15 +580,62 @@ static unsigned long drain_replies(int fd, unsigned char *buf, size_t size)
 	}
 }
 
+/* The burst's payload: SIZE letters that change with the sequence number. */
+static void fill_payload(unsigned char *msg, size_t size, unsigned long seq)
+{
+	size_t i;
+
+	for (i = 0; i < size; i++)
+		msg[i] = (unsigned char)('a' + (seq + i) % 26);
+}
+
+/* A connected socket with a big receive buffer, so replies are not lost here. */
+static int connect_client(const char *host, const char *port, int bufsize)
+{
+	int fd = connect_to(host, port, SOCK_DGRAM);
+
+	/* Best effort: as root past rmem_max, else up to it. */
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bufsize, sizeof(bufsize)) < 0)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+	return fd;
+}
+
+/* One source port of a burst, with its own window of unanswered datagrams. */
+struct burst_flow {
+	int fd;
+	unsigned long sent, replies, lost;
+};
+
+/*
+ * COUNT datagrams, at most a window unanswered per source port; with
+ * -n SOCKETS from that many source ports (so that SO_REUSEPORT spreads
+ * them over a group), round robin.
+ */
 static int cmd_burst(int argc, char **argv)
 {
 	static unsigned char msg[DATAGRAM_MAX], reply[DATAGRAM_MAX];
+	static struct burst_flow flows[BURST_SOCKETS_MAX];
+	static struct pollfd pfds[BURST_SOCKETS_MAX];
 	double limit = BURST_SECONDS_MAX, deadline;
-	unsigned long count, size = 16, sent = 0, replies = 0, lost = 0;
-	int fd, bufsize = 4 << 20;
+	unsigned long count, size = 16, nflows = 1, window, sent = 0, replies = 0, i;
 	bool finished;
+	int opt;
 
-	limit = parse_timeout_option(argc, argv, limit);
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+t:n:")) != -1) {
+		switch (opt) {
+		case 't':
+			limit = parse_seconds(optarg);
+			break;
+		case 'n':
+			nflows = parse_ulong(optarg, BURST_SOCKETS_MAX, "number of sockets");
+			if (nflows == 0)
+				usage();
+			break;
+		default:
+			usage();
+		}
+	}
 	if (limit > BURST_SECONDS_MAX)
 		limit = BURST_SECONDS_MAX;
 	argc -= optind;
@@ -587,62 +645,252 @@ static int cmd_burst(int argc, char **argv)
 	count = parse_ulong(argv[2], BURST_COUNT_MAX, "count");
 	if (argc == 4)
 		size = parse_ulong(argv[3], 65507, "size");
+	/* The same number in flight in all, however many source ports. */
+	window = (BURST_WINDOW + nflows - 1) / nflows;
+	if (window < 4)
+		window = 4;
 
-	fd = connect_to(argv[0], argv[1], SOCK_DGRAM);
-	/* Best effort: a bigger receive buffer only makes losses rarer. */
-	(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bufsize, sizeof(bufsize));
+	for (i = 0; i < nflows; i++) {
+		flows[i].fd = connect_client(argv[0], argv[1], 4 << 20);
+		flows[i].sent = flows[i].replies = flows[i].lost = 0;
+		pfds[i].fd = flows[i].fd;
+		pfds[i].events = POLLIN;
+	}
 
 	deadline = now() + limit;
 	while (sent < count && now() < deadline) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int rc;
 
-		/* Keep at most BURST_WINDOW datagrams unanswered. */
-		while (sent < count && sent - replies - lost < BURST_WINDOW) {
-			size_t i;
+		for (i = 0; i < nflows && sent < count; i++) {
+			struct burst_flow *f = &flows[i];
 
-			for (i = 0; i < size; i++)
-				msg[i] = (unsigned char)('a' + (sent + i) % 26);
-			if (send(fd, msg, size, MSG_DONTWAIT) < 0) {
-				if (errno == EINTR || errno == ENOBUFS || errno == EAGAIN)
-					break;
-				if (errno == ECONNREFUSED)
-					continue;
-				die_errno("send");
+			while (sent < count && f->sent - f->replies - f->lost < window) {
+				fill_payload(msg, size, sent);
+				if (send(f->fd, msg, size, MSG_DONTWAIT) < 0) {
+					if (errno == EINTR || errno == ENOBUFS || errno == EAGAIN)
+						break;
+					if (errno == ECONNREFUSED)
+						continue;
+					die_errno("send");
+				}
+				f->sent++;
+				sent++;
 			}
-			sent++;
 		}
-		rc = poll(&pfd, 1, 200);
+		rc = poll(pfds, (nfds_t)nflows, 200);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
 			die_errno("poll");
 		}
-		if (rc == 0) {
-			/* Nothing came back in 200 ms: count the window as lost. */
-			lost = sent - replies;
-			continue;
+		for (i = 0; i < nflows; i++) {
+			struct burst_flow *f = &flows[i];
+			unsigned long got;
+
+			if (rc == 0) {
+				/* Nothing came back in 200 ms: count the windows as lost. */
+				f->lost = f->sent - f->replies;
+				continue;
+			}
+			if (!pfds[i].revents)
+				continue;
+			got = drain_replies(f->fd, reply, sizeof(reply));
+			f->replies += got;
+			replies += got;
+			if (f->replies + f->lost > f->sent)
+				f->lost = f->sent - f->replies;
 		}
-		replies += drain_replies(fd, reply, sizeof(reply));
-		if (replies + lost > sent)
-			lost = sent - replies;
 	}
 	finished = sent == count;
 	/* Collect the stragglers, up to a second. */
 	deadline = now() + 1.0;
 	while (replies < sent) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		int rc = poll(&pfd, 1, ms_until(deadline));
+		int rc = poll(pfds, (nfds_t)nflows, ms_until(deadline));
 
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc <= 0)
 			break;
-		replies += drain_replies(fd, reply, sizeof(reply));
+		for (i = 0; i < nflows; i++)
+			if (pfds[i].revents)
+				replies += drain_replies(flows[i].fd, reply, sizeof(reply));
+	}
+	for (i = 0; i < nflows; i++)
+		close(flows[i].fd);
+	printf("sent %lu replies %lu\n", sent, replies);
+	return finished ? 0 : EXIT_TIMEOUT;
+}
+
+/* ---- flood: COUNT datagrams without waiting, then the replies ---- */
+
+/* Wait until fd may be written again, up to 100 ms. */
+static void wait_writable(int fd)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+	if (poll(&pfd, 1, 100) < 0 && errno != EINTR)
+		die_errno("poll");
+}
+
+/*
+ * Sends COUNT datagrams as fast as the socket takes them, never waiting for
+ * a reply, and prints "sent N" once they are out. Then collects replies:
+ * until the first one up to the -t limit (the server may be stopped), then
+ * until none came for -q SECONDS. Prints "sent N replies M". The receive
+ * buffer is big (64 MiB as root), so no reply is lost on this side.
+ */
+static int cmd_flood(int argc, char **argv)
+{
+	static unsigned char msg[DATAGRAM_MAX], reply[DATAGRAM_MAX];
+	double limit = FLOOD_SECONDS_DEFAULT, quiet = FLOOD_QUIET_DEFAULT, deadline, until;
+	unsigned long count, size = 16, sent = 0, replies = 0;
+	int fd, opt;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+t:q:")) != -1) {
+		switch (opt) {
+		case 't':
+			limit = parse_seconds(optarg);
+			break;
+		case 'q':
+			quiet = parse_seconds(optarg);
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 3 || argc > 4)
+		usage();
+	count = parse_ulong(argv[2], BURST_COUNT_MAX, "count");
+	if (argc == 4)
+		size = parse_ulong(argv[3], 65507, "size");
+
+	fd = connect_client(argv[0], argv[1], FLOOD_RCVBUF);
+	deadline = now() + limit;
+	while (sent < count && now() < deadline) {
+		fill_payload(msg, size, sent);
+		if (send(fd, msg, size, MSG_DONTWAIT) < 0) {
+			if (errno == EINTR || errno == ECONNREFUSED)
+				continue;
+			if (errno == EAGAIN || errno == ENOBUFS) {
+				wait_writable(fd);
+				continue;
+			}
+			die_errno("send");
+		}
+		sent++;
+	}
+	printf("sent %lu\n", sent);
+	if (fflush(stdout) == EOF)
+		die_errno("stdout");
+
+	until = deadline;
+	while (replies < sent) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		unsigned long got;
+		int rc = poll(&pfd, 1, ms_until(until));
+
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("poll");
+		}
+		if (rc == 0)
+			break;
+		got = drain_replies(fd, reply, sizeof(reply));
+		replies += got;
+		if (got) {
+			until = now() + quiet;
+			if (until > deadline)
+				until = deadline;
+		}
 	}
 	close(fd);
 	printf("sent %lu replies %lu\n", sent, replies);
-	return finished ? 0 : EXIT_TIMEOUT;
+	return sent == count ? 0 : EXIT_TIMEOUT;
+}
+
+/* ---- hold: bind a port as another process would, and answer "held" ---- */
+
+static int cmd_hold(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "reuseport", no_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static unsigned char buf[DATAGRAM_MAX];
+	double timeout = HOLD_SECONDS_DEFAULT, deadline;
+	struct sockaddr_storage ss, from;
+	struct sigaction sa;
+	socklen_t sslen, fromlen;
+	unsigned long received = 0;
+	int fd, opt, on = 1;
+	bool reuseport = false;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+t:r", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+			timeout = parse_seconds(optarg);
+			break;
+		case 'r':
+			reuseport = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 2)
+		usage();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+		die_errno("sigaction");
+
+	resolve(argv[optind], argv[optind + 1], AF_UNSPEC, 1, &ss, &sslen);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die_errno("socket");
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on)) < 0)
+		die_errno("setsockopt SO_REUSEPORT");
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0)
+		die_errno("bind");
+	printf("bound\n");
+	if (fflush(stdout) == EOF)
+		die_errno("stdout");
+
+	deadline = now() + timeout;
+	while (!stop_requested) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		int rc = poll(&pfd, 1, ms_until(deadline));
+
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("poll");
+		}
+		if (rc == 0)
+			break;
+		fromlen = sizeof(from);
+		n = recvfrom(fd, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fromlen);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			die_errno("recvfrom");
+		}
+		received++;
+		/* Best effort, like any UDP server. */
+		(void)sendto(fd, HOLD_REPLY, strlen(HOLD_REPLY), MSG_DONTWAIT,
+			     (struct sockaddr *)&from, fromlen);
+	}
+	close(fd);
+	printf("received %lu\n", received);
+	return 0;
 }
 
 /* ---- connect: open a TCP connection and hold it (wakes a stream listener) ---- */
@@ -685,6 +933,10 @@ int main(int argc, char **argv)
 		return cmd_notify(argc, argv);
 	if (strcmp(cmd, "burst") == 0)
 		return cmd_burst(argc, argv);
+	if (strcmp(cmd, "flood") == 0)
+		return cmd_flood(argc, argv);
+	if (strcmp(cmd, "hold") == 0)
+		return cmd_hold(argc, argv);
 	if (strcmp(cmd, "connect") == 0)
 		return cmd_connect(argc, argv);
 	usage();
