@@ -57,7 +57,14 @@ static int serve(struct config *cfg)
 		config_free(cfg);
 		return rc;
 	}
-	workers = ls ? ls->nworkers : generation_workers(cfg);
+	workers = generation_workers(cfg);
+	if (ls && ls->nworkers != workers)
+		log_notice("%s wants %u workers, but systemd passed %u socket%s per address: "
+			   "serving with %u (after changing workers: systemctl daemon-reload "
+			   "&& systemctl restart udp-replyd.socket)", cfg->path, workers,
+			ls->nworkers, ls->nworkers == 1 ? "" : "s", ls->nworkers);
+	if (ls)
+		workers = ls->nworkers;
 	rc = generation_build(cfg, ls, NULL, workers, &gen, err, sizeof(err));
 	if (rc != 0) {
 		log_errx("%s", err);

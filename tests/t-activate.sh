@@ -18,7 +18,7 @@ free_port P	# the activated sockets
 free_port Q	# the config's port, deliberately another one
 free_port R	# the port a reload asks for
 conf=$T/udp-replyd.conf
-write_conf "$conf" address=127.0.0.1 port="$Q"
+write_conf "$conf" address=127.0.0.1 port="$Q" raw="workers = 3;"
 
 start_daemon_cmd "$SSA" --datagram -l "127.0.0.1:$P" -l "[::1]:$P" -E NOTIFY_SOCKET \
 	"$UDP_REPLYD" -c "$conf" --log-target=console
@@ -45,7 +45,9 @@ note "the config's port is not bound, and said so exactly once"
 expect_exit 3 "$UDPSEND" -q -t 1 127.0.0.1 "$Q" "Hello UDP Server"
 assert_log -F "udp-replyd: socket-activated on 127.0.0.1:$P, [::1]:$P; address/port in $conf (127.0.0.1:$Q) not used"
 assert_eq "$(count_log -F 'socket-activated on')" 1 "notices"
-wait_notify "^STATUS=Serving 127\.0\.0\.1:$P, \[::1\]:$P \\([0-9]+ workers?\\): 4 received, 4 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
+note "workers: the sockets systemd passed decide, and a different wish is said"
+assert_log -F "udp-replyd: $conf wants 3 workers, but systemd passed 1 socket per address: serving with 1 ("
+wait_notify "^STATUS=Serving 127\.0\.0\.1:$P, \[::1\]:$P \\(1 worker\\): 4 received, 4 replied, 0 errors, 0 dropped by the kernel, 0 not logged\$"
 
 note "reload while activated: new reply on the same sockets, no rebinding"
 write_conf "$conf" address=127.0.0.1 port="$R" reply="after reload"
