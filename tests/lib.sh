@@ -473,3 +473,17 @@ console_accounting() {
 	assert_eq "$_ca_logged" "$_ca_lines" "the stop line's logged count against the datagram lines"
 	echo "$_ca_lines $_ca_sum $_ca_left"
 }
+
+_lib_all_stopped() {
+	for _st in /proc/"$1"/task/*/stat; do
+		[ "$(sed 's/.*) //' "$_st" 2>/dev/null | cut -c1)" = T ] || return 1
+	done
+}
+
+# stop_process PID: SIGSTOP, and wait (bounded) until every thread of PID
+# has stopped: kill returns before the other threads of a process do.
+stop_process() {
+	kill -STOP "$1"
+	poll_until "$UDP_REPLYD_TEST_WAIT" _lib_all_stopped "$1" ||
+		fail "process $1 did not stop within ${UDP_REPLYD_TEST_WAIT}s"
+}

@@ -34,7 +34,7 @@ lines_in() {
 
 note "reader stopped: a burst of $COUNT datagrams is answered in full"
 start_behind_fifo
-kill -STOP "$CAT_PID"
+stop_process "$CAT_PID"
 "$UDPPROBE" burst -t 60 127.0.0.1 "$P" "$COUNT" >"$T/burst.out" || true
 assert_eq "$(cat "$T/burst.out")" "sent $COUNT replies $COUNT" "burst behind a stopped reader"
 kill -CONT "$CAT_PID"
@@ -55,7 +55,7 @@ note "$1 lines, $2 in summaries, $3 at stop"
 note "reader stopped for good: SIGTERM still ends the daemon, exit 0"
 : >"$T/console.out"
 start_behind_fifo
-kill -STOP "$CAT_PID"
+stop_process "$CAT_PID"
 "$UDPPROBE" burst -t 60 127.0.0.1 "$P" 5000 >"$T/burst.out" || true
 assert_eq "$(cat "$T/burst.out")" "sent 5000 replies 5000" "second burst"
 stop_daemon TERM || fail "SIGTERM with a stalled reader: exit $DAEMON_RC, wanted 0"

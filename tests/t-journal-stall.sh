@@ -34,7 +34,7 @@ ask 127.0.0.1 "$P" "before"
 poll_until "$UDP_REPLYD_TEST_WAIT" in_journal "before" || fail "the record of \"before\" is not in the journal"
 
 note "journald stopped; a burst of $COUNT datagrams"
-kill -STOP "$JOURNALD_PID"
+stop_process "$JOURNALD_PID"
 "$UDPPROBE" burst -t 40 127.0.0.1 "$P" "$COUNT" >"$T/burst.out" || true
 kill -CONT "$JOURNALD_PID"
 assert_eq "$(cat "$T/burst.out")" "sent $COUNT replies $COUNT" "burst while journald was stopped"

@@ -29,7 +29,7 @@ drops=0
 # flood_stopped ROUND: COUNT datagrams while the daemon is stopped; sets
 # lost (sent - replies) and got (replies).
 flood_stopped() {
-	kill -STOP "$DAEMON_PID"
+	stop_process "$DAEMON_PID"
 	"$UDPPROBE" flood -t 30 -q "$QUIET" 127.0.0.1 "$P" "$COUNT" >"$T/flood$1.out" 2>"$T/flood$1.err" &
 	_fl=$!
 	track_pid "$_fl"

@@ -71,7 +71,7 @@ note "0: -n sends and does not wait"
 wait_log "^udp-replyd: 7 bytes from 127\.0\.0\.1:[0-9]+ to 127\.0\.0\.1:$P: \"no wait\"\$"
 
 note "1: no reply (the daemon stopped with SIGSTOP)"
-kill -STOP "$DAEMON_PID"
+stop_process "$DAEMON_PID"
 expect_exit 1 "$UDPSEND" -t 0.2 127.0.0.1 "$P" "stopped"
 "$UDPSEND" -t 0.2 127.0.0.1 "$P" "stopped" 2>"$T/err" >"$T/out" || true
 one_error_line "$T/err"
