@@ -5,6 +5,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/resource.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,6 +26,9 @@ struct entry {
 	union netaddr_inet remote, local;
 	unsigned char payload[];	/* min(read, RECORD_PAYLOAD_FIELD_MAX) bytes */
 };
+
+/* The log writer's nice value: it gets what the workers leave. */
+#define LOGQ_WRITER_NICE 19
 
 #define ALIGN8(n) (((n) + 7) & ~(size_t)7)
 
@@ -236,11 +241,28 @@ static uint64_t rings_count(struct logq *q)
 	return n;
 }
 
+/*
+ * Replies first: the writer takes the CPU time the workers leave, so that
+ * on a busy host the log (and journald, which it feeds) gives way, and what
+ * it cannot write is counted. Also out of a real-time policy it inherited.
+ */
+static void writer_yield_to_workers(void)
+{
+	struct sched_param sp = { .sched_priority = 0 };
+
+	pthread_setschedparam(pthread_self(), SCHED_OTHER, &sp);
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), LOGQ_WRITER_NICE) < 0) {
+		/* Not allowed here (a seccomp filter): it writes at the workers' priority. */
+	}
+}
+
 static void *writer_main(void *arg)
 {
 	struct logq *q = arg;
 	bool busy, progress;
 	unsigned i;
+
+	writer_yield_to_workers();
 
 	for (;;) {
 		busy = false;
