@@ -291,13 +291,17 @@ static int on_poke(sd_event_source *s, int fd, uint32_t revents, void *data)
 
 	(void)s;
 	(void)revents;
+	/*
+	 * Never fail: sd-event would disable this source, and then neither a
+	 * new generation nor the stop would reach the worker.
+	 */
 	if (eventfd_read(fd, &v) < 0 && errno != EAGAIN)
-		return -errno;
+		log_write_nowait(LOG_WARNING, errno, "worker %u: poke", w->id);
 	if (atomic_load(&w->stop))
 		return sd_event_exit(w->event, 0);
 	r = switch_generation(w);
 	if (r < 0)
-		return r;
+		log_write_nowait(LOG_ERR, -r, "worker %u: cannot watch the new sockets", w->id);
 	counter_add(&w->heartbeat, 1);
 	return 0;
 }
