@@ -13,6 +13,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -46,6 +47,7 @@ struct log_sink {
 	bool journal_busy;	/* the last BUSY came from the journal */
 	int console_fd;		/* stderr, reopened non-blocking */
 	bool console_socket;	/* stderr is a socket: send(MSG_DONTWAIT) */
+	bool console_poll;	/* console_fd blocks: poll before writing */
 	char buf[LOG_RECORD_MAX];
 };
 
@@ -141,6 +143,12 @@ static void console_open(struct log_sink *sink)
 			O_WRONLY | O_NONBLOCK | O_NOCTTY | O_APPEND | O_CLOEXEC);
 		if (sink->console_fd >= 0)
 			return;
+		/*
+		 * Not ours to reopen (another user's pipe, no /proc): a copy
+		 * of the blocking fd, written only when poll() says a line
+		 * fits (a line is at most PIPE_BUF bytes, so it does).
+		 */
+		sink->console_poll = true;
 	}
 	sink->console_fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
 }
@@ -199,8 +207,9 @@ static int journal_connect(struct log_sink *sink)
 /* One line on stderr: the message as it is, or LOG_SENT_BUSY/LOST. */
 static enum log_sent console_send(struct log_sink *sink, const char *message)
 {
+	struct pollfd pfd = { .fd = sink->console_fd, .events = POLLOUT };
 	char *line = sink->buf;
-	size_t size = sizeof(sink->buf);
+	size_t size = PIPE_BUF;	/* written at once, never interleaved */
 	int n = snprintf(line, size, "%s: %s\n", log_ident, message);
 	ssize_t w;
 
@@ -210,10 +219,14 @@ static enum log_sent console_send(struct log_sink *sink, const char *message)
 		n = (int)size - 1;
 		line[n - 1] = '\n';
 	}
-	if (sink->console_socket)
+	if (sink->console_socket) {
 		w = send(STDERR_FILENO, line, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL);
-	else
+	} else if (sink->console_poll && poll(&pfd, 1, 0) != 1) {
+		w = -1;
+		errno = EAGAIN;
+	} else {
 		w = write(sink->console_fd, line, (size_t)n);
+	}
 	if (w >= 0)
 		return LOG_SENT_CONSOLE;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) {
@@ -408,7 +421,10 @@ enum log_sent log_send(const struct log_record *rec, int wait_ms)
 			sent = journal ? console_send(shared_sink, rec->message) : LOG_SENT_LOST;
 			break;
 		}
+		/* Others (a worker's log_write_nowait) must not wait for this wait. */
+		pthread_mutex_unlock(&shared_lock);
 		poll(&pfd, 1, (int)((deadline - now_usec()) / 1000) + 1);
+		pthread_mutex_lock(&shared_lock);
 	}
 	if (sent == LOG_SENT_LOST || sent == LOG_SENT_BUSY) {
 		sent = LOG_SENT_LOST;
