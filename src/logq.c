@@ -316,13 +316,14 @@ struct logq *logq_start(unsigned nrings)
 	}
 	q->nrings = nrings;
 	q->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	q->rings = aligned_alloc(64, ALIGN8(nrings * sizeof(*q->rings) + 63) & ~(size_t)63);
+	q->rings = aligned_alloc(64, (nrings * sizeof(*q->rings) + 63) & ~(size_t)63);
+	if (q->rings)
+		memset(q->rings, 0, nrings * sizeof(*q->rings));
 	q->sink = log_sink_new();
 	if (q->wake_fd < 0 || !q->rings || !q->sink) {
 		log_err("log queue");
 		goto fail;
 	}
-	memset(q->rings, 0, nrings * sizeof(*q->rings));
 	for (i = 0; i < nrings; i++) {
 		q->rings[i].buf = malloc(LOGQ_RING_BYTES);
 		if (!q->rings[i].buf) {
@@ -362,17 +363,25 @@ uint64_t logq_written(struct logq *q)
 	return atomic_load_explicit(&q->written, memory_order_relaxed);
 }
 
-const char *logq_take_reason(struct logq *q)
+unsigned logq_reasons(struct logq *q)
 {
-	unsigned seen = atomic_exchange(&q->reasons, 0);
+	return atomic_load(&q->reasons);
+}
 
-	if (seen & (1u << LOGQ_JOURNAL_BUSY))
+const char *logq_reason_text(unsigned reasons)
+{
+	if (reasons & (1u << LOGQ_JOURNAL_BUSY))
 		return "journal busy";
-	if (seen & (1u << LOGQ_CONSOLE_BUSY))
+	if (reasons & (1u << LOGQ_CONSOLE_BUSY))
 		return "console busy";
-	if (seen & (1u << LOGQ_STDERR_CLOSED))
+	if (reasons & (1u << LOGQ_STDERR_CLOSED))
 		return "stderr closed";
 	return "log writer behind";
+}
+
+void logq_reasons_said(struct logq *q, unsigned reasons)
+{
+	atomic_fetch_and(&q->reasons, ~reasons);
 }
 
 uint64_t logq_stop(struct logq *q, int flush_ms)

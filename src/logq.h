@@ -42,7 +42,11 @@ void logq_commit(struct logq *q, struct logq_ring *r);
 uint64_t logq_not_logged(struct logq *q);
 /* Records the sink took (journal or stderr). */
 uint64_t logq_written(struct logq *q);
-const char *logq_take_reason(struct logq *q);
+/* Why records were not written since the reasons were last said (bits). */
+unsigned logq_reasons(struct logq *q);
+const char *logq_reason_text(unsigned reasons);
+/* A summary said these: forget them (new ones since are kept). */
+void logq_reasons_said(struct logq *q, unsigned reasons);
 
 /*
  * Flush what is queued for at most flush_ms and stop the writer (the

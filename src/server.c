@@ -129,13 +129,14 @@ static void summarise(struct server *srv, const struct totals *t)
 	uint64_t dropped = t->kernel_drops - srv->drops_summarised, interval;
 	struct log_record rec = { .priority = LOG_WARNING, .msgid = MSGID_NOT_LOGGED,
 				  .message = message };
-	const char *reason;
+	enum log_sent sent;
+	unsigned reasons = logq_reasons(srv->logq);
+	const char *reason = logq_reason_text(reasons);
 
 	if (missed == 0 && dropped == 0)
 		return;
 	interval = now - srv->summary_usec;
 	if (missed) {
-		reason = logq_take_reason(srv->logq);
 		snprintf(message, sizeof(message),
 			"%llu datagram%s not logged one by one in the last %.1f s: %s",
 			(unsigned long long)missed, missed == 1 ? "" : "s",
@@ -153,8 +154,10 @@ static void summarise(struct server *srv, const struct totals *t)
 		(unsigned long long)dropped);
 	log_field_printf(&rec, "UDP_INTERVAL_USEC", usec, sizeof(usec), "%llu",
 		(unsigned long long)interval);
-	if (log_send(&rec, -1) == LOG_SENT_BUSY)
+	sent = log_send(&rec, -1);
+	if (sent != LOG_SENT_JOURNAL && sent != LOG_SENT_CONSOLE)
 		return;
+	logq_reasons_said(srv->logq, reasons);
 	srv->summarised = t->not_logged;
 	srv->drops_summarised = t->kernel_drops;
 	srv->summary_usec = now;
@@ -286,6 +289,8 @@ static void server_reload(struct server *srv)
 		reload_failed(err);
 		goto out;
 	}
+	if (g->ls != prev->ls)
+		listeners_retire(prev->ls);
 	atomic_store(&prev->next, g);
 	atomic_store(&srv->latest, g);
 	poke_all(srv);
