@@ -270,11 +270,15 @@ int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int
 	ls->receive_buffer = rcvbuf;
 	memcpy(ls->ep, ep, nep * sizeof(*ep));
 	ls->nep = nep;
+	/* Every port first: a socket joins its group, and takes traffic, when bound. */
 	for (e = 0; e < nep; e++) {
 		netaddr_format(&ep[e].addr.sa, where, sizeof(where));
 		rc = probe_port(&ep[e], ours, nours, where, err, errlen);
 		if (rc)
 			goto fail;
+	}
+	for (e = 0; e < nep; e++) {
+		netaddr_format(&ep[e].addr.sa, where, sizeof(where));
 		for (w = 0; w < nworkers; w++) {
 			fd = bind_one(&ep[e], rcvbuf, where, err, errlen);
 			if (fd < 0) {
@@ -322,7 +326,7 @@ static void own_address(const struct listener *l, union netaddr_inet *to)
 		to->in6.sin6_addr = in6addr_loopback;
 }
 
-void listeners_retire(struct listeners *ls, unsigned worker)
+void listeners_retire(struct listeners *ls)
 {
 	union netaddr_inet self;
 	size_t i;
@@ -331,19 +335,18 @@ void listeners_retire(struct listeners *ls, unsigned worker)
 		return;
 	/*
 	 * A connected UDP socket only takes datagrams from its peer; the
-	 * others go to the sockets that replace it. Then wait for an RCU grace
-	 * period (membarrier), so that a datagram already looked up for this
-	 * socket has been queued to it before it is drained.
+	 * others go to the sockets that replace it (the kernel's reuseport
+	 * selection skips connected members since Linux 5.4). Then wait for an
+	 * RCU grace period (membarrier), so that a datagram already looked up
+	 * for one of these sockets has been queued to it before it is drained.
 	 */
 	for (i = 0; i < ls->n; i++) {
-		if (ls->l[i].worker != worker)
-			continue;
 		own_address(&ls->l[i], &self);
 		if (connect(ls->l[i].fd, &self.sa, ls->l[i].addrlen) < 0)
-			log_write_nowait(LOG_WARNING, errno, "retiring socket %d", ls->l[i].fd);
+			log_warn("retiring socket %d", ls->l[i].fd);
 	}
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0)
-		log_write_nowait(LOG_WARNING, errno, "membarrier");
+		log_warn("membarrier");
 }
 
 uint64_t listeners_kernel_drops(const struct listeners *ls)

@@ -69,13 +69,15 @@ bool listeners_serve(const struct listeners *ls, const struct endpoint *ep, size
 	unsigned nworkers, int rcvbuf);
 
 /*
- * Stop new datagrams from reaching worker's sockets of ls (each is connected
- * to its own address, which no sender has) and wait until none is in
- * flight, so that what is queued can be drained without loss before the
- * sockets close. Called by the worker that serves them, once the sockets
- * that replace them are bound.
+ * Stop new datagrams from reaching ls (each socket is connected to its own
+ * address, which no sender has) and wait until none is in flight, so that
+ * the workers can drain what is queued without loss before the sockets
+ * close. Called by the main thread once the sockets that replace them are
+ * bound, while the workers may still read them (the kernel serializes
+ * operations on a socket; ThreadSanitizer's fd model does not know that:
+ * tests/tsan.supp).
  */
-void listeners_retire(struct listeners *ls, unsigned worker);
+void listeners_retire(struct listeners *ls);
 
 /* Datagrams the kernel dropped on ls's sockets since we took them. */
 uint64_t listeners_kernel_drops(const struct listeners *ls);

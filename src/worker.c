@@ -12,6 +12,9 @@
 #include "log.h"
 #include "worker.h"
 
+/* A receive queue of 1 GiB (receive_buffer's most) holds fewer batches. */
+#define DRAIN_BATCHES_MAX (1 << 18)
+
 union control {
 	char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo)) +
 		 CMSG_SPACE(sizeof(uint32_t))];
@@ -234,23 +237,23 @@ static int watch(struct worker *w, struct listeners *ls)
 }
 
 /*
- * Retire g's sockets of ours and serve what is queued on them, until the
- * queue is empty: a pending socket error (an ICMP report) or a signal
- * interrupts a receive, not the drain.
+ * Serve what is queued on g's sockets of ours, which the main thread has
+ * retired (they take no new datagrams), until the queue is empty: a pending
+ * socket error (an ICMP report) or a signal interrupts a receive, not the
+ * drain. Bounded, should retiring have failed under a flood.
  */
 static void drain(struct worker *w, const struct generation *g)
 {
-	int n, errors;
+	int n, errors, batches;
 	size_t i;
 
-	listeners_retire(g->ls, w->id);
 	for (i = 0; i < g->ls->n; i++) {
 		if (g->ls->l[i].worker != w->id)
 			continue;
-		errors = 0;
+		errors = batches = 0;
 		do
 			n = serve_batch(w, &g->ls->l[i], g);
-		while (n != -EAGAIN && (n >= 0 || ++errors < 16));
+		while (n != -EAGAIN && (n >= 0 || ++errors < 16) && ++batches < DRAIN_BATCHES_MAX);
 	}
 }
 
@@ -312,9 +315,7 @@ static void *worker_main(void *arg)
 	sd_event *event = w->event;
 	int r;
 
-	r = watch(w, w->gen->ls);
-	if (r >= 0)
-		r = sd_event_loop(event);
+	r = sd_event_loop(event);
 	if (r < 0) {
 		errno = -r;
 		log_err("worker %u stopped", w->id);
@@ -339,6 +340,8 @@ int worker_start(struct worker *w)
 		return -r;
 	w->event = event;
 	r = sd_event_add_io(event, NULL, w->ctl_fd, EPOLLIN, on_poke, w);
+	if (r >= 0)
+		r = watch(w, w->gen->ls);
 	if (r < 0)
 		return -r;
 	return pthread_create(&w->thread, NULL, worker_main, w);
