@@ -31,6 +31,9 @@ int endpoint_resolve(const struct config *cfg, struct endpoint *ep, size_t max, 
 	size_t n = 0, i;
 	int rc;
 
+	/* A literal needs no resolver: never wait for DNS for it. */
+	if (netaddr_is_literal(cfg->address))
+		hints.ai_flags |= AI_NUMERICHOST;
 	snprintf(port, sizeof(port), "%u", cfg->port);
 	rc = getaddrinfo(cfg->address, port, &hints, &res);
 	if (rc != 0) {

@@ -133,7 +133,9 @@ int generation_build(struct config *cfg, struct listeners *ls, const struct gene
 				goto fail;
 		}
 	}
-	if (ls->activated && (n = endpoint_resolve(g->cfg, ep, ENDPOINTS_MAX, err, errlen)) > 0)
+	/* Said at start, and again only when the address or port changed. */
+	if (ls->activated && (!prev || !config_same_endpoint(prev->cfg, g->cfg)) &&
+	    (n = endpoint_resolve(g->cfg, ep, ENDPOINTS_MAX, err, errlen)) > 0)
 		listeners_check_config(ls, ep, (size_t)n, g->cfg->path);
 	g->ls = ls;
 	ls = NULL;
