@@ -60,3 +60,36 @@ stop_process "$CAT_PID"
 assert_eq "$(cat "$T/burst.out")" "sent 5000 replies 5000" "second burst"
 stop_daemon TERM || fail "SIGTERM with a stalled reader: exit $DAEMON_RC, wanted 0"
 kill -CONT "$CAT_PID"
+
+# As another user, stderr is a pipe the daemon may not reopen non-blocking
+# (a root-owned FIFO, mode 0600): the copy it writes through must still
+# never block, so SIGTERM ends it with the reader stopped.
+[ "$(id -u)" = 0 ] && command -v setpriv >/dev/null || exit 0
+chmod 755 "$T"
+chmod 644 "$conf"
+nobody() {
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$@"
+}
+if ! nobody test -x "$UDP_REPLYD" -a -r "$conf"; then
+	note "uid 65534 cannot run $UDP_REPLYD with $conf (a private build tree): not tried"
+	exit 0
+fi
+note "as another user, on a pipe it cannot reopen: SIGTERM still ends the daemon"
+rm -f "$T/console"
+mkfifo -m 0600 "$T/console"
+cat "$T/console" >"$T/console.out" &
+CAT_PID=$!
+track_pid "$CAT_PID"
+# shellcheck disable=SC2016 # expanded by the inner shell
+start_daemon_cmd sh -c 'exec 2>"$0"; exec setpriv --reuid=65534 --regid=65534 --clear-groups "$@"' \
+	"$T/console" "$UDP_REPLYD" -c "$conf" --log-target=console
+# It cannot reach our NOTIFY_SOCKET as nobody: its first reply says it is up.
+answers() {
+	"$UDPSEND" -q -t 0.2 127.0.0.1 "$P" "up?"
+}
+poll_until "$UDP_REPLYD_TEST_WAIT" answers || fail "the daemon as uid 65534 never answered"
+stop_process "$CAT_PID"
+"$UDPPROBE" burst -t 60 127.0.0.1 "$P" 5000 >"$T/burst.out" || true
+assert_eq "$(cat "$T/burst.out")" "sent 5000 replies 5000" "burst as another user"
+stop_daemon TERM || fail "SIGTERM with a stalled reader it cannot reopen: exit $DAEMON_RC, wanted 0"
+kill -CONT "$CAT_PID"
