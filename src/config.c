@@ -129,6 +129,66 @@ static int get_workers(const struct loader *ld, const config_setting_t *s, unsig
 	return 0;
 }
 
+#define GUARD_PORTS_MUST "loop_guard_ports: must be an array of ports like [53, 123], not "
+
+/* The type of an array's elements (libconfig makes them all one type), plural. */
+static const char *elements_name(int type)
+{
+	switch (type) {
+	case CONFIG_TYPE_FLOAT:
+		return "floats";
+	case CONFIG_TYPE_STRING:
+		return "strings";
+	case CONFIG_TYPE_BOOL:
+		return "booleans";
+	default:
+		return "values of an unknown type";
+	}
+}
+
+/*
+ * loop_guard_ports = [ PORT, ... ]: an array (not a list) of 0 to
+ * CONFIG_GUARD_PORTS_MAX integers 1..65535, each stored once, in the order
+ * first written. Problems are named in text order, at the element's line.
+ */
+static int get_guard_ports(const struct loader *ld, const config_setting_t *s,
+	struct config *cfg)
+{
+	int line = (int)config_setting_source_line(s);
+	int type = config_setting_type(s);
+	uint16_t ports[CONFIG_GUARD_PORTS_MAX];
+	size_t n = 0, j;
+	int i, count;
+
+	if (type != CONFIG_TYPE_ARRAY)
+		return fail(ld, line, GUARD_PORTS_MUST "%s", type_name(type));
+	count = config_setting_length(s);
+	for (i = 0; i < count; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		int eline = (int)config_setting_source_line(e);
+		int etype = config_setting_type(e);
+		long long v;
+
+		if (etype != CONFIG_TYPE_INT && etype != CONFIG_TYPE_INT64)
+			return fail(ld, eline, GUARD_PORTS_MUST "an array of %s",
+				elements_name(etype));
+		v = config_setting_get_int64(e);
+		if (v < 1 || v > 65535)
+			return fail(ld, eline, "loop_guard_ports: %lld is not a port (1 to 65535)",
+				v);
+		if (i >= CONFIG_GUARD_PORTS_MAX)
+			return fail(ld, eline, "loop_guard_ports: more than %d ports",
+				CONFIG_GUARD_PORTS_MAX);
+		for (j = 0; j < n && ports[j] != (uint16_t)v; j++)
+			;
+		if (j == n)
+			ports[n++] = (uint16_t)v;
+	}
+	memcpy(cfg->guard_ports, ports, n * sizeof(ports[0]));
+	cfg->nguard_ports = n;
+	return 0;
+}
+
 static int set_string(char **dst, const char *src)
 {
 	char *copy = strdup(src);
@@ -195,11 +255,22 @@ static int apply_setting(const struct loader *ld, const config_setting_t *s, str
 		cfg->receive_buffer = (int)v;
 		return 0;
 	}
+	if (!strcmp(name, "loop_guard"))
+		return get_boolean(ld, s, &cfg->loop_guard);
+	if (!strcmp(name, "loop_guard_ports"))
+		return get_guard_ports(ld, s, cfg);
+	if (!strcmp(name, "max_amplification")) {
+		if (get_integer(ld, s, 0, CONFIG_MAX_AMPLIFICATION_MAX, &v))
+			return -1;
+		cfg->max_amplification = (unsigned)v;
+		return 0;
+	}
 	return fail(ld, line, "unknown setting \"%s\"", name);
 }
 
 static struct config *config_new(const char *path)
 {
+	static const uint16_t guard_ports[] = CONFIG_GUARD_PORTS_DEFAULT;
 	struct config *cfg = calloc(1, sizeof(*cfg));
 
 	if (!cfg)
@@ -212,6 +283,10 @@ static struct config *config_new(const char *path)
 	cfg->reply_len = strlen(CONFIG_DEFAULT_REPLY);
 	cfg->log_datagrams = true;
 	cfg->workers = CONFIG_WORKERS_AUTO;
+	cfg->loop_guard = true;
+	memcpy(cfg->guard_ports, guard_ports, sizeof(guard_ports));
+	cfg->nguard_ports = sizeof(guard_ports) / sizeof(guard_ports[0]);
+	cfg->max_amplification = CONFIG_MAX_AMPLIFICATION_DEFAULT;
 	if (!cfg->path || !cfg->address || !cfg->reply) {
 		config_free(cfg);
 		return NULL;
@@ -334,6 +409,8 @@ static void print_escaped(FILE *out, const char *data, size_t len)
 
 void config_print(FILE *out, const struct config *cfg)
 {
+	size_t i;
+
 	fprintf(out, "%s: OK\naddress \"%s\"\nport %u\nbuffer_size %zu\nreply \"", cfg->path,
 		cfg->address, cfg->port, cfg->buffer_size);
 	print_escaped(out, cfg->reply, cfg->reply_len);
@@ -346,6 +423,10 @@ void config_print(FILE *out, const struct config *cfg)
 		fputs("receive_buffer default\n", out);
 	else
 		fprintf(out, "receive_buffer %d\n", cfg->receive_buffer);
+	fprintf(out, "loop_guard %s\nloop_guard_ports [", cfg->loop_guard ? "true" : "false");
+	for (i = 0; i < cfg->nguard_ports; i++)
+		fprintf(out, "%s%u", i ? ", " : "", cfg->guard_ports[i]);
+	fprintf(out, "]\nmax_amplification %u\n", cfg->max_amplification);
 }
 
 int config_same_endpoint(const struct config *a, const struct config *b)

@@ -17,6 +17,18 @@
 /* The largest UDP payload over IPv4; a longer reply could never be sent. */
 #define CONFIG_REPLY_MAX 65507
 
+/*
+ * Services that answer unsolicited datagrams, so a spoofed datagram from
+ * one of their ports could start a reply loop: echo, daytime, qotd,
+ * chargen, time, DNS, TFTP, NTP, NetBIOS name and datagram, SNMP and its
+ * traps, SSDP, mDNS, memcached.
+ */
+#define CONFIG_GUARD_PORTS_DEFAULT \
+	{ 7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161, 162, 1900, 5353, 11211 }
+#define CONFIG_GUARD_PORTS_MAX 64
+#define CONFIG_MAX_AMPLIFICATION_DEFAULT 10
+#define CONFIG_MAX_AMPLIFICATION_MAX 65535
+
 #define CONFIG_WORKERS_AUTO 0
 #define CONFIG_WORKERS_MAX 256
 #define CONFIG_RECEIVE_BUFFER_MIN 4096
@@ -32,7 +44,7 @@
  */
 /* Room for the longest reply written as \xHH escapes (262,028 bytes), and comments. */
 #define CONFIG_FILE_MAX (512 * 1024)
-/* A name followed by '=' or ':', at any depth; the file has 7 settings. */
+/* A name followed by '=' or ':', at any depth; the file has 10 settings. */
 #define CONFIG_SETTINGS_MAX 128
 
 /* Room for one "FILE:LINE: what is wrong" line. */
@@ -50,6 +62,10 @@ struct config {
 	bool log_datagrams;	/* one record per datagram (default true) */
 	unsigned workers;	/* serving threads; CONFIG_WORKERS_AUTO = one per usable CPU */
 	int receive_buffer;	/* SO_RCVBUF bytes for sockets we bind; 0 = kernel default */
+	bool loop_guard;	/* refuse datagrams that could start a reply loop (default true) */
+	uint16_t guard_ports[CONFIG_GUARD_PORTS_MAX];	/* no reply to these source ports */
+	size_t nguard_ports;
+	unsigned max_amplification;	/* reply <= this x request (above a floor); 0 = off */
 };
 
 /*

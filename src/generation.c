@@ -96,6 +96,17 @@ static int bind_new(struct generation *g, const struct endpoint *ep, size_t nep,
 	return rc;
 }
 
+/* The policy of g's config, knowing every port g listens on. */
+static void compile_policy(struct generation *g)
+{
+	uint16_t ports[POLICY_PORTS_MAX];
+	size_t i, n = 0;
+
+	for (i = 0; i < g->ls->n && n < POLICY_PORTS_MAX; i++)
+		ports[n++] = g->ls->l[i].port;
+	policy_init(&g->policy, g->cfg, ports, n);
+}
+
 int generation_build(struct config *cfg, struct listeners *ls, const struct generation *live,
 	unsigned nworkers, struct generation **out, char *err, size_t errlen)
 {
@@ -140,6 +151,7 @@ int generation_build(struct config *cfg, struct listeners *ls, const struct gene
 	g->ls = ls;
 	ls = NULL;
 	listeners_describe(g->ls, g->where, sizeof(g->where));
+	compile_policy(g);
 	*out = g;
 	return 0;
 fail:

@@ -11,6 +11,7 @@
 
 #include "config.h"
 #include "listeners.h"
+#include "policy.h"
 
 /* Datagrams a worker reads (and answers) per system call. */
 #define BATCH 64
@@ -19,6 +20,7 @@ struct generation {
 	uint64_t seq;				/* 1, 2, ... in the order built */
 	struct config *cfg;
 	struct listeners *ls;
+	struct policy policy;			/* of cfg, for ls's ports */
 	unsigned char *buffers;			/* nworkers * BATCH * cfg->buffer_size */
 	_Atomic(struct generation *) next;	/* the one published after it */
 	char where[512];			/* "127.0.0.1:20001, ..." for messages */

@@ -32,6 +32,7 @@
 struct totals {
 	uint64_t received, replied, receive_errors, reply_failed, queue_full;
 	uint64_t kernel_drops, not_logged, logged;
+	uint64_t dropped, dropped_by[POLICY_VERDICTS];	/* by the policy */
 };
 
 struct server {
@@ -48,6 +49,7 @@ struct server {
 	/* what STATUS= and the summaries last said */
 	char status[640];
 	uint64_t summarised, drops_summarised, summary_usec;
+	uint64_t policy_said, policy_said_by[POLICY_VERDICTS], policy_usec;
 	int stop_signal;
 };
 
@@ -94,10 +96,41 @@ static void totals_get(struct server *srv, struct totals *t)
 			t->reply_failed += counter_get(&c->reply_failed[e]);
 		t->queue_full += counter_get(&c->reply_failed[EAGAIN]) +
 				 counter_get(&c->reply_failed[ENOBUFS]);
+		for (e = 0; e < POLICY_VERDICTS; e++)
+			t->dropped_by[e] += counter_get(&c->dropped[e]);
 	}
+	for (e = 0; e < POLICY_VERDICTS; e++)
+		t->dropped += t->dropped_by[e];
 	t->kernel_drops = kernel_drops(srv);
 	t->not_logged = logq_not_logged(srv->logq);
 	t->logged = logq_written(srv->logq);
+}
+
+/* ", D dropped by policy" when there were such drops, else "". */
+static void policy_text(const struct totals *t, char *buf, size_t size)
+{
+	buf[0] = '\0';
+	if (t->dropped)
+		snprintf(buf, size, ", %llu dropped by policy", (unsigned long long)t->dropped);
+}
+
+/* "self:1 amplification:3": drops by reason, of by[] less since[] (NULL: 0). */
+static void policy_reasons(const uint64_t *by, const uint64_t *since, char *buf, size_t size,
+	const char *sep)
+{
+	size_t used = 0;
+	uint64_t n;
+	unsigned v;
+
+	buf[0] = '\0';
+	for (v = POLICY_REPLY + 1; v < POLICY_VERDICTS && used < size; v++) {
+		n = by[v] - (since ? since[v] : 0);
+		if (n)
+			used += (size_t)snprintf(buf + used, size - used, "%s%s%s%llu",
+				used ? (sep[0] == ':' ? " " : ", ") : "",
+				policy_verdict_name((enum policy_verdict)v), sep,
+				(unsigned long long)n);
+	}
 }
 
 /* STATUS=, when it says something new. */
@@ -105,12 +138,15 @@ static void report_status(struct server *srv, const struct totals *t)
 {
 	char status[sizeof(srv->status)];
 
+	char policy[48];
+
+	policy_text(t, policy, sizeof(policy));
 	snprintf(status, sizeof(status), "Serving %s (%u worker%s): %llu received, %llu replied, "
-		 "%llu errors, %llu dropped by the kernel, %llu not logged",
+		 "%llu errors, %llu dropped by the kernel%s, %llu not logged",
 		latest(srv)->where, srv->nworkers, srv->nworkers == 1 ? "" : "s",
 		(unsigned long long)t->received, (unsigned long long)t->replied,
 		(unsigned long long)(t->reply_failed + t->receive_errors),
-		(unsigned long long)t->kernel_drops, (unsigned long long)t->not_logged);
+		(unsigned long long)t->kernel_drops, policy, (unsigned long long)t->not_logged);
 	if (strcmp(status, srv->status) == 0)
 		return;
 	memcpy(srv->status, status, sizeof(status));
@@ -161,6 +197,37 @@ static void summarise(struct server *srv, const struct totals *t)
 	srv->summarised = t->not_logged;
 	srv->drops_summarised = t->kernel_drops;
 	srv->summary_usec = now;
+}
+
+/*
+ * Once a second at most: the datagrams the policy dropped since the last
+ * such summary, by reason; one record, never one per datagram.
+ */
+static void summarise_policy(struct server *srv, const struct totals *t)
+{
+	char message[512], reasons[256], shown[256], n[24], usec[24];
+	struct log_record rec = { .priority = LOG_NOTICE, .msgid = MSGID_POLICY_DROPS,
+				  .message = message };
+	uint64_t now = now_usec(), dropped = t->dropped - srv->policy_said;
+	enum log_sent sent;
+
+	if (dropped == 0)
+		return;
+	policy_reasons(t->dropped_by, srv->policy_said_by, shown, sizeof(shown), " ");
+	policy_reasons(t->dropped_by, srv->policy_said_by, reasons, sizeof(reasons), ":");
+	snprintf(message, sizeof(message), "%llu datagram%s dropped by policy in the last %.1f s: %s",
+		(unsigned long long)dropped, dropped == 1 ? "" : "s",
+		(double)(now - srv->policy_usec) / 1e6, shown);
+	log_field_printf(&rec, "UDP_POLICY_DROPS", n, sizeof(n), "%llu", (unsigned long long)dropped);
+	log_field_bytes(&rec, "UDP_POLICY_DROP_REASONS", reasons, strlen(reasons));
+	log_field_printf(&rec, "UDP_INTERVAL_USEC", usec, sizeof(usec), "%llu",
+		(unsigned long long)(now - srv->policy_usec));
+	sent = log_send(&rec, -1);
+	if (sent != LOG_SENT_JOURNAL && sent != LOG_SENT_CONSOLE)
+		return;
+	srv->policy_said = t->dropped;
+	memcpy(srv->policy_said_by, t->dropped_by, sizeof(srv->policy_said_by));
+	srv->policy_usec = now;
 }
 
 /* Free the generations no worker serves any more, oldest first. */
@@ -218,6 +285,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *data)
 	if (notify_enabled())
 		report_status(srv, &t);
 	summarise(srv, &t);
+	summarise_policy(srv, &t);
 	collect(srv);
 	if (srv->watchdog_usec) {
 		watchdog(srv);
@@ -391,7 +459,7 @@ static bool reply_errors(struct server *srv, char *buf, size_t size)
 /* The stop record: the counters, and what was not logged and not yet summarised. */
 static void stop_record(struct server *srv, uint64_t unflushed)
 {
-	char message[LOG_LINE_MAX], text[10][24], errors[512];
+	char message[LOG_LINE_MAX], text[11][24], errors[512], policy[48], reasons[256];
 	struct log_record rec = { .priority = LOG_INFO, .msgid = MSGID_STOPPED,
 				  .message = message };
 	struct totals t;
@@ -413,15 +481,17 @@ static void stop_record(struct server *srv, uint64_t unflushed)
 		{ "UDP_NOT_LOGGED", t.not_logged - srv->summarised },
 		{ "UDP_NOT_LOGGED_TOTAL", t.not_logged },
 		{ "UDP_MESSAGES_LOST", log_lost() },
+		{ "UDP_POLICY_DROPS", t.dropped },
 	};
 
+	policy_text(&t, policy, sizeof(policy));
 	snprintf(message, sizeof(message),
 		"stopping on SIG%s: %llu received, %llu replied, %llu errors, "
-		"%llu dropped by the kernel, %llu logged, %llu not logged",
+		"%llu dropped by the kernel%s, %llu logged, %llu not logged",
 		sigabbrev_np(srv->stop_signal), (unsigned long long)t.received,
 		(unsigned long long)t.replied,
 		(unsigned long long)(t.reply_failed + t.receive_errors),
-		(unsigned long long)t.kernel_drops, (unsigned long long)t.logged,
+		(unsigned long long)t.kernel_drops, policy, (unsigned long long)t.logged,
 		(unsigned long long)field[6].value);
 	for (i = 0; i < sizeof(field) / sizeof(field[0]); i++)
 		/* A lost message is worth a field only when there was one. */
@@ -430,6 +500,10 @@ static void stop_record(struct server *srv, uint64_t unflushed)
 				(unsigned long long)field[i].value);
 	if (t.reply_failed && reply_errors(srv, errors, sizeof(errors)))
 		log_field_bytes(&rec, "UDP_REPLY_ERRORS", errors, strlen(errors));
+	if (t.dropped) {
+		policy_reasons(t.dropped_by, NULL, reasons, sizeof(reasons), ":");
+		log_field_bytes(&rec, "UDP_POLICY_DROP_REASONS", reasons, strlen(reasons));
+	}
 	log_send(&rec, STOP_RECORD_WAIT_MS);
 }
 
@@ -481,7 +555,7 @@ int server_run(struct generation *gen, unsigned nworkers)
 	srv->nworkers = nworkers;
 	srv->oldest = gen;
 	atomic_init(&srv->latest, gen);
-	srv->summary_usec = now_usec();
+	srv->summary_usec = srv->policy_usec = now_usec();
 	r = server_setup(srv);
 	if (r < 0) {
 		errno = -r;

@@ -28,6 +28,8 @@ struct worker_batch {
 	union netaddr_inet peer[BATCH], local[BATCH];
 	union control in_ctl[BATCH], out_ctl[BATCH];
 	int reply_errno[BATCH];
+	int replies[BATCH];		/* out[k] answers in[replies[k]] */
+	bool answered[BATCH];		/* the policy let it be answered */
 };
 
 /* A socket this worker polls. */
@@ -117,7 +119,7 @@ static void send_replies(struct worker *w, int fd, int n)
 		sent = sendmmsg(fd, &b->out[done], (unsigned)(n - done), MSG_DONTWAIT);
 		if (sent < 0) {
 			err = errno == EWOULDBLOCK ? EAGAIN : errno;
-			b->reply_errno[done] = err;
+			b->reply_errno[b->replies[done]] = err;
 			counter_add(&w->count.reply_failed[err < WORKER_ERRNO_MAX ? err :
 				WORKER_ERRNO_MAX - 1], 1);
 			done++;
@@ -135,6 +137,9 @@ static void log_batch(struct worker *w, const struct generation *g, int n)
 	int i;
 
 	for (i = 0; i < n; i++) {
+		/* A dropped datagram has no record: the policy summaries count it. */
+		if (!b->answered[i])
+			continue;
 		dg.remote = &b->peer[i].sa;
 		dg.local = b->local[i].sa.sa_family == AF_UNSPEC ? NULL : &b->local[i].sa;
 		dg.payload = b->in_iov[i].iov_base;
@@ -153,7 +158,8 @@ static void log_batch(struct worker *w, const struct generation *g, int n)
 static int serve_batch(struct worker *w, struct listener *l, const struct generation *g)
 {
 	struct worker_batch *b = w->batch;
-	int n, i;
+	enum policy_verdict verdict;
+	int n, i, k;
 
 	batch_prepare(b, generation_buffers(g, w->id), g->cfg->buffer_size);
 	n = recvmmsg(l->fd, b->in, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
@@ -164,26 +170,35 @@ static int serve_batch(struct worker *w, struct listener *l, const struct genera
 			counter_add(&w->count.receive_errors, 1);
 		return -errno;
 	}
-	for (i = 0; i < n; i++) {
-		struct msghdr *out = &b->out[i].msg_hdr;
+	for (i = 0, k = 0; i < n; i++) {
+		struct msghdr *out = &b->out[k].msg_hdr;
+		size_t ctl;
 
-		b->out_iov[i].iov_base = g->cfg->reply;
-		b->out_iov[i].iov_len = g->cfg->reply_len;
+		b->reply_errno[i] = 0;
+		ctl = read_control(&b->in[i].msg_hdr, &b->out_ctl[k], &b->local[i], l);
+		verdict = policy_decide(&g->policy, &b->peer[i].sa,
+			b->local[i].sa.sa_family == AF_UNSPEC ? NULL : &b->local[i].sa, l->port,
+			b->in_iov[i].iov_base, b->in[i].msg_len < g->cfg->buffer_size ?
+			b->in[i].msg_len : g->cfg->buffer_size, b->in[i].msg_len);
+		b->answered[i] = verdict == POLICY_REPLY;
+		if (!b->answered[i]) {
+			counter_add(&w->count.dropped[verdict], 1);
+			continue;
+		}
+		b->out_iov[k].iov_base = g->cfg->reply;
+		b->out_iov[k].iov_len = g->cfg->reply_len;
 		*out = (struct msghdr){
 			.msg_name = &b->peer[i],
 			.msg_namelen = b->in[i].msg_hdr.msg_namelen,
-			.msg_iov = &b->out_iov[i],
+			.msg_iov = &b->out_iov[k],
 			.msg_iovlen = 1,
-			.msg_control = b->out_ctl[i].buf,
+			.msg_control = ctl ? b->out_ctl[k].buf : NULL,
+			.msg_controllen = ctl,
 		};
-		out->msg_controllen = read_control(&b->in[i].msg_hdr, &b->out_ctl[i],
-			&b->local[i], l);
-		if (out->msg_controllen == 0)
-			out->msg_control = NULL;
-		b->reply_errno[i] = 0;
+		b->replies[k++] = i;
 	}
 	counter_add(&w->count.received, (unsigned)n);
-	send_replies(w, l->fd, n);
+	send_replies(w, l->fd, k);
 	if (g->cfg->log_datagrams)
 		log_batch(w, g, n);
 	return n;

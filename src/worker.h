@@ -25,6 +25,7 @@ struct worker_counts {
 	_Atomic uint64_t replied;
 	_Atomic uint64_t receive_errors;
 	_Atomic uint64_t reply_failed[WORKER_ERRNO_MAX];	/* by errno */
+	_Atomic uint64_t dropped[POLICY_VERDICTS];	/* by reason; [POLICY_REPLY] unused */
 };
 
 struct worker_batch;

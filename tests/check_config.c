@@ -156,6 +156,9 @@ START_TEST(test_good)
 	ck_assert(cfg->log_datagrams);
 	ck_assert_uint_eq(cfg->workers, CONFIG_WORKERS_AUTO);
 	ck_assert_int_eq(cfg->receive_buffer, 0);
+	ck_assert(cfg->loop_guard);
+	ck_assert_uint_eq(cfg->nguard_ports, 15);
+	ck_assert_uint_eq(cfg->max_amplification, CONFIG_MAX_AMPLIFICATION_DEFAULT);
 	config_free(cfg);
 }
 END_TEST
@@ -217,6 +220,190 @@ START_TEST(test_setting)
 }
 END_TEST
 
+/* ---- loop_guard, loop_guard_ports, max_amplification ------------------ */
+
+#define DEFAULT_GUARD_PORTS 15, CONFIG_GUARD_PORTS_DEFAULT
+
+struct guard_case {
+	const char *name;
+	const char *text;
+	bool loop_guard;
+	unsigned max_amplification;
+	size_t nports;
+	uint16_t ports[CONFIG_GUARD_PORTS_MAX];
+};
+
+/* clang-format off */
+static const struct guard_case guard_cases[] = {
+	{ "guard-defaults", "", true, 10, DEFAULT_GUARD_PORTS },
+	{ "guard-true", "loop_guard = true;\n", true, 10, DEFAULT_GUARD_PORTS },
+	{ "guard-false", "loop_guard = false;\n", false, 10, DEFAULT_GUARD_PORTS },
+	{ "guard-FALSE", "loop_guard : FALSE\n", false, 10, DEFAULT_GUARD_PORTS },
+	/* No service ports; the other rules of the loop guard stay. */
+	{ "ports-empty", "loop_guard_ports = [];\n", true, 10, 0, { 0 } },
+	{ "ports-empty-spaced", "loop_guard_ports = [ /* none */ ];\n", true, 10, 0, { 0 } },
+	{ "ports-one", "loop_guard_ports = [53];\n", true, 10, 1, { 53 } },
+	{ "ports-several", "loop_guard_ports = [7, 13, 53];\n", true, 10, 3, { 7, 13, 53 } },
+	/* Kept in the order written. */
+	{ "ports-order", "loop_guard_ports = [ 123, 7, 53 ];\n", true, 10, 3, { 123, 7, 53 } },
+	/* A repeated port is stored once, where it is first written. */
+	{ "ports-duplicates", "loop_guard_ports = [53, 53, 7, 53, 7];\n", true, 10, 2,
+		{ 53, 7 } },
+	{ "ports-bounds", "loop_guard_ports = [1, 65535];\n", true, 10, 2, { 1, 65535 } },
+	{ "ports-hex", "loop_guard_ports = [0x35, 0x7B];\n", true, 10, 2, { 53, 123 } },
+	{ "ports-plus", "loop_guard_ports = [+53];\n", true, 10, 1, { 53 } },
+	{ "ports-int64", "loop_guard_ports = [53L, 123L];\n", true, 10, 2, { 53, 123 } },
+	{ "ports-lines",
+		"# the service ports\n"
+		"loop_guard_ports = [\n"
+		"\t7,\t// echo\n"
+		"\t19,\t/* chargen */\n"
+		"\t53\n"
+		"];\n", true, 10, 3, { 7, 19, 53 } },
+	/* The defaults written out, and more. */
+	{ "ports-default-and-more",
+		"loop_guard_ports = [7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161, 162, 1900,\n"
+		"\t5353, 11211, 20001];\n", true, 10, 16,
+		{ 7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161, 162, 1900, 5353, 11211, 20001 } },
+	{ "amp-0", "max_amplification = 0;\n", true, 0, DEFAULT_GUARD_PORTS },
+	{ "amp-1", "max_amplification = 1;\n", true, 1, DEFAULT_GUARD_PORTS },
+	{ "amp-65535", "max_amplification = 65535;\n", true, 65535, DEFAULT_GUARD_PORTS },
+	{ "amp-hex", "max_amplification = 0x20;\n", true, 32, DEFAULT_GUARD_PORTS },
+	{ "amp-int64", "max_amplification = 100L;\n", true, 100, DEFAULT_GUARD_PORTS },
+	{ "guard-all-three",
+		"loop_guard = false;\nloop_guard_ports = [ 9 ];\nmax_amplification = 3;\n",
+		false, 3, 1, { 9 } },
+};
+/* clang-format on */
+
+#define N_GUARD (int)(sizeof(guard_cases) / sizeof(guard_cases[0]))
+
+START_TEST(test_guard)
+{
+	const struct guard_case *c = &guard_cases[_i];
+	char path[PATH_MAX], err[CONFIG_ERROR_MAX];
+	struct config *cfg = NULL;
+	size_t i;
+
+	path_for(path, sizeof(path), c->name);
+	write_file(path, c->text, strlen(c->text));
+	err[0] = '\0';
+	ck_assert_msg(config_load(path, &cfg, err, sizeof(err)) == 0, "%s: %s", c->name, err);
+	ck_assert_msg(cfg->loop_guard == c->loop_guard, "%s: loop_guard %d", c->name,
+		cfg->loop_guard);
+	ck_assert_uint_eq(cfg->max_amplification, c->max_amplification);
+	ck_assert_uint_eq(cfg->nguard_ports, c->nports);
+	for (i = 0; i < c->nports; i++)
+		ck_assert_msg(cfg->guard_ports[i] == c->ports[i], "%s: port [%zu] is %u, want %u",
+			c->name, i, cfg->guard_ports[i], c->ports[i]);
+	/* The other settings keep their defaults. */
+	ck_assert_uint_eq(cfg->port, CONFIG_DEFAULT_PORT);
+	ck_assert(cfg->log_datagrams);
+	config_free(cfg);
+}
+END_TEST
+
+/* "loop_guard_ports = [FIRST, FIRST + 1, ...]" with n ports, one a line from line 2. */
+static int load_many_ports(const char *name, int n, unsigned first, struct config **cfg,
+	char *err)
+{
+	char path[PATH_MAX];
+	FILE *f;
+	int i;
+
+	path_for(path, sizeof(path), name);
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "loop_guard_ports = [\n");
+	for (i = 0; i < n; i++)
+		fprintf(f, "\t%u%s\n", first + (unsigned)i, i + 1 < n ? "," : "");
+	fprintf(f, "];\n");
+	ck_assert_int_eq(fclose(f), 0);
+	return config_load(path, cfg, err, CONFIG_ERROR_MAX);
+}
+
+/* CONFIG_GUARD_PORTS_MAX ports are taken; one more is refused at its line. */
+START_TEST(test_guard_ports_max)
+{
+	char path[PATH_MAX], err[CONFIG_ERROR_MAX], want[PATH_MAX + 128];
+	struct config *cfg = NULL;
+	FILE *f;
+	size_t i;
+	int n;
+
+	ck_assert_int_eq(load_many_ports("ports-64", CONFIG_GUARD_PORTS_MAX, 1000, &cfg, err), 0);
+	ck_assert_uint_eq(cfg->nguard_ports, CONFIG_GUARD_PORTS_MAX);
+	for (i = 0; i < CONFIG_GUARD_PORTS_MAX; i++)
+		ck_assert_uint_eq(cfg->guard_ports[i], 1000 + i);
+	config_free(cfg);
+	cfg = NULL;
+
+	ck_assert_int_eq(
+		load_many_ports("ports-65", CONFIG_GUARD_PORTS_MAX + 1, 1000, &cfg, err), -1);
+	ck_assert_ptr_null(cfg);
+	path_for(path, sizeof(path), "ports-65");
+	/* Element 65 is on line 66. */
+	snprintf(want, sizeof(want), "%s:%d: loop_guard_ports: more than 64 ports", path,
+		CONFIG_GUARD_PORTS_MAX + 2);
+	ck_assert_str_eq(err, want);
+
+	/* The cap counts the ports written: 65 of them, though only one port. */
+	path_for(path, sizeof(path), "ports-65-same");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "loop_guard_ports = [");
+	for (n = 0; n <= CONFIG_GUARD_PORTS_MAX; n++)
+		fprintf(f, "%s53", n ? ", " : "");
+	fprintf(f, "];\n");
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:1: loop_guard_ports: more than 64 ports", path);
+	ck_assert_str_eq(err, want);
+
+	/* 64 times the same port: one port. */
+	path_for(path, sizeof(path), "ports-64-same");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "loop_guard_ports = [");
+	for (n = 0; n < CONFIG_GUARD_PORTS_MAX; n++)
+		fprintf(f, "%s53", n ? ", " : "");
+	fprintf(f, "];\n");
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), 0);
+	ck_assert_uint_eq(cfg->nguard_ports, 1);
+	ck_assert_uint_eq(cfg->guard_ports[0], 53);
+	config_free(cfg);
+	cfg = NULL;
+
+	/* In text order: a bad port before the 65th is named, one after it is not. */
+	path_for(path, sizeof(path), "ports-65-bad-early");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "loop_guard_ports = [\n\t70000");
+	for (n = 1; n <= CONFIG_GUARD_PORTS_MAX; n++)
+		fprintf(f, ",\n\t%d", n);
+	fprintf(f, "\n];\n");
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:2: loop_guard_ports: 70000 is not a port (1 to 65535)",
+		path);
+	ck_assert_str_eq(err, want);
+
+	path_for(path, sizeof(path), "ports-65-bad-late");
+	f = fopen(path, "w");
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "loop_guard_ports = [\n\t1");
+	for (n = 2; n <= CONFIG_GUARD_PORTS_MAX + 1; n++)
+		fprintf(f, ",\n\t%d", n);
+	fprintf(f, ",\n\t0\n];\n");
+	ck_assert_int_eq(fclose(f), 0);
+	ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "%s:%d: loop_guard_ports: more than 64 ports", path,
+		CONFIG_GUARD_PORTS_MAX + 2);
+	ck_assert_str_eq(err, want);
+}
+END_TEST
+
 /* The header's defaults are the ones the spec gives. */
 START_TEST(test_default_constants)
 {
@@ -231,6 +418,18 @@ START_TEST(test_default_constants)
 	ck_assert_int_eq(CONFIG_RECEIVE_BUFFER_MAX, 1073741824);
 	ck_assert_int_eq(CONFIG_FILE_MAX, 524288);
 	ck_assert_int_eq(CONFIG_SETTINGS_MAX, 128);
+	ck_assert_int_eq(CONFIG_GUARD_PORTS_MAX, 64);
+	ck_assert_int_eq(CONFIG_MAX_AMPLIFICATION_DEFAULT, 10);
+	ck_assert_int_eq(CONFIG_MAX_AMPLIFICATION_MAX, 65535);
+	{
+		static const uint16_t want[] = { 7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161,
+			162, 1900, 5353, 11211 };
+		static const uint16_t got[] = CONFIG_GUARD_PORTS_DEFAULT;
+
+		ck_assert_uint_eq(sizeof(got), sizeof(want));
+		ck_assert_mem_eq(got, want, sizeof(want));
+		ck_assert_uint_le(sizeof(got) / sizeof(got[0]), CONFIG_GUARD_PORTS_MAX);
+	}
 	/* The longest reply, every byte a \xHH escape, fits with room for comments. */
 	ck_assert_int_gt(CONFIG_FILE_MAX, 4 * CONFIG_REPLY_MAX + 4096);
 }
@@ -266,6 +465,9 @@ struct bad_case {
 #define NOT_AN_ADDRESS(text) "address: \"" text "\": not an IP address or host name"
 #define WORKERS_MUST(what) "workers: must be an integer from 1 to 256 or \"auto\", not " what
 #define RECEIVE_RANGE(value) "receive_buffer: must be an integer from 4096 to 1073741824, not " value
+#define PORTS_MUST(what) "loop_guard_ports: must be an array of ports like [53, 123], not " what
+#define NOT_A_PORT(value) "loop_guard_ports: " value " is not a port (1 to 65535)"
+#define AMP_RANGE(value) "max_amplification: must be an integer from 0 to 65535, not " value
 /* clang-format on */
 
 /* clang-format off */
@@ -447,6 +649,86 @@ static const struct bad_case bad_cases[] = {
 		"receive_buffer: must be an integer, not a float" },
 	{ "receive-list", BAD_TEXT, "receive_buffer = ( 65536 );\n", 0, 1, MATCH_EXACT,
 		"receive_buffer: must be an integer, not a list" },
+	/* loop_guard: a boolean. */
+	{ "guard-integer", BAD_TEXT, "# x\nloop_guard = 1;\n", 0, 2, MATCH_EXACT,
+		"loop_guard: must be a boolean, not an integer" },
+	{ "guard-string", BAD_TEXT, "loop_guard = \"true\";\n", 0, 1, MATCH_EXACT,
+		"loop_guard: must be a boolean, not a string" },
+	{ "guard-float", BAD_TEXT, "loop_guard = 1.0;\n", 0, 1, MATCH_EXACT,
+		"loop_guard: must be a boolean, not a float" },
+	{ "guard-array", BAD_TEXT, "loop_guard = [ true ];\n", 0, 1, MATCH_EXACT,
+		"loop_guard: must be a boolean, not an array" },
+	{ "guard-list", BAD_TEXT, "loop_guard = ( false );\n", 0, 1, MATCH_EXACT,
+		"loop_guard: must be a boolean, not a list" },
+	{ "guard-group", BAD_TEXT, "loop_guard = { };\n", 0, 1, MATCH_EXACT,
+		"loop_guard: must be a boolean, not a group" },
+	{ "guard-duplicate", BAD_TEXT, "loop_guard = true;\nloop_guard = false;\n", 0, 2,
+		MATCH_CONTAINS, "duplicate" },
+	/* loop_guard_ports: an array of ports, nothing else. */
+	{ "ports-list", BAD_TEXT, "\nloop_guard_ports = ( 53, 123 );\n", 0, 2, MATCH_EXACT,
+		PORTS_MUST("a list") },
+	{ "ports-empty-list", BAD_TEXT, "loop_guard_ports = ( );\n", 0, 1, MATCH_EXACT,
+		PORTS_MUST("a list") },
+	{ "ports-scalar", BAD_TEXT, "loop_guard_ports = 53;\n", 0, 1, MATCH_EXACT,
+		PORTS_MUST("an integer") },
+	{ "ports-int64-scalar", BAD_TEXT, "loop_guard_ports = 53L;\n", 0, 1, MATCH_EXACT,
+		PORTS_MUST("an integer") },
+	{ "ports-string", BAD_TEXT, "loop_guard_ports = \"53, 123\";\n", 0, 1, MATCH_EXACT,
+		PORTS_MUST("a string") },
+	{ "ports-boolean", BAD_TEXT, "loop_guard_ports = false;\n", 0, 1, MATCH_EXACT,
+		PORTS_MUST("a boolean") },
+	{ "ports-float", BAD_TEXT, "loop_guard_ports = 53.0;\n", 0, 1, MATCH_EXACT,
+		PORTS_MUST("a float") },
+	{ "ports-group", BAD_TEXT, "loop_guard_ports = { dns = 53; };\n", 0, 1, MATCH_EXACT,
+		PORTS_MUST("a group") },
+	{ "ports-strings", BAD_TEXT, "loop_guard_ports = [ \"dns\", \"ntp\" ];\n", 0, 1,
+		MATCH_EXACT, PORTS_MUST("an array of strings") },
+	{ "ports-floats", BAD_TEXT, "loop_guard_ports = [ 53.0 ];\n", 0, 1, MATCH_EXACT,
+		PORTS_MUST("an array of floats") },
+	{ "ports-booleans", BAD_TEXT, "loop_guard_ports = [ true ];\n", 0, 1, MATCH_EXACT,
+		PORTS_MUST("an array of booleans") },
+	{ "ports-70000", BAD_TEXT, "loop_guard_ports = [53, 70000];\n", 0, 1, MATCH_EXACT,
+		NOT_A_PORT("70000") },
+	{ "ports-0", BAD_TEXT, "loop_guard_ports = [0];\n", 0, 1, MATCH_EXACT, NOT_A_PORT("0") },
+	{ "ports-65536", BAD_TEXT, "loop_guard_ports = [65536];\n", 0, 1, MATCH_EXACT,
+		NOT_A_PORT("65536") },
+	{ "ports-minus-1", BAD_TEXT, "loop_guard_ports = [-1];\n", 0, 1, MATCH_EXACT,
+		NOT_A_PORT("-1") },
+	/* Would be 53 if truncated to 32 bits. */
+	{ "ports-int64-huge", BAD_TEXT, "loop_guard_ports = [4294967349L];\n", 0, 1, MATCH_EXACT,
+		NOT_A_PORT("4294967349") },
+	{ "ports-wraps", BAD_TEXT, "loop_guard_ports = [7, 4294967349];\n", 0, 1, MATCH_EXACT,
+		"integer 4294967349 is out of range" },
+	/* The line is the bad port's. */
+	{ "ports-bad-line", BAD_TEXT, "loop_guard_ports = [\n\t7,\n\t13,\n\t0x10000\n];\n", 0, 4,
+		MATCH_EXACT, NOT_A_PORT("65536") },
+	/* libconfig's own: an array holds one type, int or int64, and no arrays. */
+	{ "ports-mixed", BAD_TEXT, "loop_guard_ports = [53, 123L];\n", 0, 1, MATCH_CONTAINS,
+		"mismatched element type" },
+	{ "ports-nested", BAD_TEXT, "loop_guard_ports = [[53]];\n", 0, 1, MATCH_CONTAINS,
+		"syntax error" },
+	{ "ports-trailing-comma", BAD_TEXT, "loop_guard_ports = [53, 123,];\n", 0, 1,
+		MATCH_CONTAINS, "syntax error" },
+	{ "ports-duplicate", BAD_TEXT, "loop_guard_ports = [];\nloop_guard_ports = [];\n", 0, 2,
+		MATCH_CONTAINS, "duplicate" },
+	/* max_amplification: 0..65535. */
+	{ "amp-minus-1", BAD_TEXT, "max_amplification = -1;\n", 0, 1, MATCH_EXACT,
+		AMP_RANGE("-1") },
+	{ "amp-65536", BAD_TEXT, "# x\nmax_amplification = 65536;\n", 0, 2, MATCH_EXACT,
+		AMP_RANGE("65536") },
+	/* Would be 10 if truncated to 32 bits. */
+	{ "amp-int64-huge", BAD_TEXT, "max_amplification = 4294967306L;\n", 0, 1, MATCH_EXACT,
+		AMP_RANGE("4294967306") },
+	{ "amp-wraps", BAD_TEXT, "max_amplification = 4294967306;\n", 0, 1, MATCH_EXACT,
+		"integer 4294967306 is out of range" },
+	{ "amp-string", BAD_TEXT, "max_amplification = \"10\";\n", 0, 1, MATCH_EXACT,
+		"max_amplification: must be an integer, not a string" },
+	{ "amp-float", BAD_TEXT, "max_amplification = 2.5;\n", 0, 1, MATCH_EXACT,
+		"max_amplification: must be an integer, not a float" },
+	{ "amp-boolean", BAD_TEXT, "max_amplification = false;\n", 0, 1, MATCH_EXACT,
+		"max_amplification: must be an integer, not a boolean" },
+	{ "amp-array", BAD_TEXT, "max_amplification = [ 10 ];\n", 0, 1, MATCH_EXACT,
+		"max_amplification: must be an integer, not an array" },
 
 	/* Must stay last: skipped when running as root. */
 	{ "unreadable", BAD_UNREADABLE, "port = 1;\n", 0, 0, MATCH_EXACT,
@@ -899,12 +1181,14 @@ static char *print_to_string(const struct config *cfg)
 START_TEST(test_print_defaults)
 {
 	struct config *cfg = load_text("print-defaults", "");
-	char *out = print_to_string(cfg), want[PATH_MAX + 256];
+	char *out = print_to_string(cfg), want[PATH_MAX + 512];
 
 	snprintf(want, sizeof(want),
 		"%s: OK\naddress \"127.0.0.1\"\nport 20001\nbuffer_size 1024\n"
 		"reply \"Hello UDP Client\"\nlog_datagrams true\nworkers auto\n"
-		"receive_buffer default\n",
+		"receive_buffer default\nloop_guard true\n"
+		"loop_guard_ports [7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161, 162, 1900, 5353, "
+		"11211]\nmax_amplification 10\n",
 		cfg->path);
 	ck_assert_str_eq(out, want);
 	free(out);
@@ -917,13 +1201,35 @@ START_TEST(test_print_everything)
 	struct config *cfg = load_text("print-everything",
 		"address = \"::\";\nport = 7;\nbuffer_size = 65535;\n"
 		"reply = \"tab\\there \\\"q\\\" back\\\\slash nl\\n bell\\x07 \\xc3\\xa9 \\xff\";\n"
-		"log_datagrams = false;\nworkers = 256;\nreceive_buffer = 1073741824;\n");
-	char *out = print_to_string(cfg), want[PATH_MAX + 256];
+		"log_datagrams = false;\nworkers = 256;\nreceive_buffer = 1073741824;\n"
+		"loop_guard = false;\nloop_guard_ports = [53, 7, 53, 65535];\n"
+		"max_amplification = 0;\n");
+	char *out = print_to_string(cfg), want[PATH_MAX + 512];
 
 	snprintf(want, sizeof(want),
 		"%s: OK\naddress \"::\"\nport 7\nbuffer_size 65535\n"
 		"reply \"tab\\there \\\"q\\\" back\\\\slash nl\\n bell\\x07 \xc3\xa9 \\xff\"\n"
-		"log_datagrams false\nworkers 256\nreceive_buffer 1073741824\n",
+		"log_datagrams false\nworkers 256\nreceive_buffer 1073741824\n"
+		"loop_guard false\nloop_guard_ports [53, 7, 65535]\nmax_amplification 0\n",
+		cfg->path);
+	ck_assert_str_eq(out, want);
+	free(out);
+	config_free(cfg);
+}
+END_TEST
+
+/* No service ports: an empty array, as it is written. */
+START_TEST(test_print_no_ports)
+{
+	struct config *cfg = load_text("print-no-ports",
+		"loop_guard_ports = [];\nmax_amplification = 65535;\n");
+	char *out = print_to_string(cfg), want[PATH_MAX + 512];
+
+	snprintf(want, sizeof(want),
+		"%s: OK\naddress \"127.0.0.1\"\nport 20001\nbuffer_size 1024\n"
+		"reply \"Hello UDP Client\"\nlog_datagrams true\nworkers auto\n"
+		"receive_buffer default\nloop_guard true\nloop_guard_ports []\n"
+		"max_amplification 65535\n",
 		cfg->path);
 	ck_assert_str_eq(out, want);
 	free(out);
@@ -936,7 +1242,8 @@ START_TEST(test_print_long_reply)
 {
 	static const char utf8[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"; /* é € 😀: 2+3+4 */
 	struct config cfg = { .path = "/x.conf", .address = "::1", .port = 1, .buffer_size = 1,
-		.log_datagrams = true, .workers = 3, .receive_buffer = 4096 };
+		.log_datagrams = true, .workers = 3, .receive_buffer = 4096, .loop_guard = true,
+		.guard_ports = { 1 }, .nguard_ports = 1, .max_amplification = 65535 };
 	char *out, *want, *p;
 	size_t i, n = 0;
 
@@ -960,7 +1267,8 @@ START_TEST(test_print_long_reply)
 	}
 	cfg.reply[CONFIG_REPLY_MAX] = '\0';
 	cfg.reply_len = CONFIG_REPLY_MAX;
-	strcpy(p, "\"\nlog_datagrams true\nworkers 3\nreceive_buffer 4096\n");
+	strcpy(p, "\"\nlog_datagrams true\nworkers 3\nreceive_buffer 4096\nloop_guard true\n"
+		  "loop_guard_ports [1]\nmax_amplification 65535\n");
 
 	out = print_to_string(&cfg);
 	ck_assert_uint_eq(strlen(out), strlen(want));
@@ -1003,6 +1311,11 @@ static Suite *config_suite(void)
 	tcase_add_loop_test(tc, test_setting, 0, N_SETTING);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("guard");
+	tcase_add_loop_test(tc, test_guard, 0, N_GUARD);
+	tcase_add_test(tc, test_guard_ports_max);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("caps");
 	tcase_add_test(tc, test_reply_max_hex);
 	tcase_add_test(tc, test_file_too_large);
@@ -1017,6 +1330,7 @@ static Suite *config_suite(void)
 	tc = tcase_create("print");
 	tcase_add_test(tc, test_print_defaults);
 	tcase_add_test(tc, test_print_everything);
+	tcase_add_test(tc, test_print_no_ports);
 	tcase_add_test(tc, test_print_long_reply);
 	suite_add_tcase(s, tc);
 	return s;

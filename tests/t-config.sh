@@ -18,6 +18,9 @@ reply "Hello UDP Client"
 log_datagrams true
 workers auto
 receive_buffer default
+loop_guard true
+loop_guard_ports [7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161, 162, 1900, 5353, 11211]
+max_amplification 10
 EOT
 cmp "$T/stdout" "$T/expected" || fail "--check-config printed: $(cat "$T/stdout")"
 [ ! -s "$T/stderr" ] || fail "--check-config wrote to stderr: $(cat "$T/stderr")"
@@ -40,21 +43,35 @@ reply = "tab\there \"quoted\" back\\slash nl\n bell\x07 \xc3\xa9";
 log_datagrams = false;
 workers = 256;
 receive_buffer = 1073741824;
+loop_guard = false;
+loop_guard_ports = [
+	53,	# DNS
+	53,	# once is enough
+	7
+];
+max_amplification = 0;
 EOT
 "$UDP_REPLYD" --check-config -c "$T/all.conf" >"$T/stdout" || fail "all.conf: exit $?"
 printf '%s: OK\naddress "::1"\nport 65535\nbuffer_size 1\nreply "%s"\n%s\n' "$T/all.conf" \
 	'tab\there \"quoted\" back\\slash nl\n bell\x07 é' \
 	'log_datagrams false
 workers 256
-receive_buffer 1073741824' >"$T/expected"
+receive_buffer 1073741824
+loop_guard false
+loop_guard_ports [53, 7]
+max_amplification 0' >"$T/expected"
 cmp -s "$T/stdout" "$T/expected" || fail "all.conf printed: $(cat "$T/stdout")"
 write_conf "$T/names.conf" address=localhost port=1 buffer_size=65535 reply="" workers=auto \
-	raw='log_datagrams = true;' raw='receive_buffer = 4096;'
+	raw='log_datagrams = true;' raw='receive_buffer = 4096;' raw='loop_guard = true;' \
+	raw='loop_guard_ports = [];' raw='max_amplification = 65535;'
 "$UDP_REPLYD" --check-config -c "$T/names.conf" >"$T/stdout" || fail "names.conf: exit $?"
 printf '%s: OK\naddress "localhost"\nport 1\nbuffer_size 65535\nreply ""\n%s\n' "$T/names.conf" \
 	'log_datagrams true
 workers auto
-receive_buffer 4096' >"$T/expected"
+receive_buffer 4096
+loop_guard true
+loop_guard_ports []
+max_amplification 65535' >"$T/expected"
 cmp -s "$T/stdout" "$T/expected" || fail "names.conf printed: $(cat "$T/stdout")"
 
 # bad NAME EXPECTED-LINE-WITHOUT-FILE < config text: exit 78 and exactly one
@@ -142,6 +159,35 @@ workers = 0;
 EOT
 bad receive-zero '1: receive_buffer: must be an integer from 4096 to 1073741824, not 0' <<'EOT'
 receive_buffer = 0;
+EOT
+bad loop-guard-int '1: loop_guard: must be a boolean, not an integer' <<'EOT'
+loop_guard = 0;
+EOT
+bad guard-ports-list '2: loop_guard_ports: must be an array of ports like [53, 123], not a list' <<'EOT'
+# ( ) is a list, [ ] an array
+loop_guard_ports = ( 53, 123 );
+EOT
+bad guard-ports-scalar '1: loop_guard_ports: must be an array of ports like [53, 123], not an integer' <<'EOT'
+loop_guard_ports = 53;
+EOT
+bad guard-ports-range '3: loop_guard_ports: 70000 is not a port (1 to 65535)' <<'EOT'
+loop_guard_ports = [
+	53,
+	70000
+];
+EOT
+i=1
+{
+	printf 'loop_guard_ports = [\n'
+	while [ $i -le 65 ]; do
+		printf '\t%d,\n' $i
+		i=$((i + 1))
+	done
+	printf '\t66\n];\n'
+} >"$T/ports.txt"
+bad guard-ports-many '66: loop_guard_ports: more than 64 ports' <"$T/ports.txt"
+bad amplification-range '1: max_amplification: must be an integer from 0 to 65535, not 65536' <<'EOT'
+max_amplification = 65536;
 EOT
 # The caps, checked before libconfig reads the file (udp-replyd.conf(5)).
 i=0

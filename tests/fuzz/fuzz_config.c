@@ -47,6 +47,11 @@
  *     workers 1..256 as written, or CONFIG_WORKERS_AUTO (absent, or a
  *     string, which can only have been "auto"); receive_buffer 0 if absent,
  *     else 4096..1073741824 as written;
+ *   - loop_guard as written, true if absent; max_amplification 0..65535 as
+ *     written, 10 if absent; loop_guard_ports, if written, an array ([...])
+ *     of at most CONFIG_GUARD_PORTS_MAX integers 1..65535, loaded as the
+ *     distinct ports in the order first written; if absent the default ports
+ *     (CONFIG_GUARD_PORTS_DEFAULT);
  *   - address is an IP literal or a valid host name, and a host name is not
  *     something getaddrinfo() reads as a number ("0x7f000001");
  *   - a defaulted setting has line 0 and the default value; a setting's line
@@ -66,7 +71,16 @@
  *   - "workers: must be an integer from 1 to 256 or "auto", not X": X is the
  *     value in decimal (an integer outside 1..256), a string in quotes (a
  *     string token) or a type (neither);
- *   - "log_datagrams: must be a boolean, not ...": the value is no boolean;
+ *   - "log_datagrams: must be a boolean, not ...", "loop_guard: must be a
+ *     boolean, not ...": the value is no boolean;
+ *   - "max_amplification: ..." as NAME above, MIN 0, MAX 65535;
+ *   - "loop_guard_ports: must be an array of ports like [53, 123], not ...":
+ *     the value does not start with "[", or its first element is no
+ *     integer; "loop_guard_ports: X is not a port (1 to 65535)": an element
+ *     on that line, among the first CONFIG_GUARD_PORTS_MAX + 1, is X outside
+ *     1..65535, and no element before it is; "loop_guard_ports: more than
+ *     CONFIG_GUARD_PORTS_MAX ports": element CONFIG_GUARD_PORTS_MAX + 1 is
+ *     on that line and every element before it (and it) is a port;
  *   - err is one line: valid UTF-8, no newline or other control character,
  *     no line separator or bidi control (spec: "one line on stderr");
  *   - with a short err (0..47 bytes) the same message, cut and NUL-terminated;
@@ -446,6 +460,7 @@ struct ref_setting {
 	struct ref_token val;	/* the value token */
 	const char *tok;	/* the value token as written */
 	size_t toklen;
+	struct ref_lexer after;	/* the lexer just after the value token */
 };
 
 /*
@@ -476,6 +491,7 @@ static void ref_find(const char *text, size_t len, const char *name, struct ref_
 		if (t.type != R_PUNCT || (*t.s != '=' && *t.s != ':'))
 			return;
 		ref_lex(&lx, &rs->val);
+		rs->after = lx;
 		rs->is_int = rs->val.type == R_INT;
 		rs->tok = rs->val.s;
 		rs->toklen = rs->val.n;
@@ -511,6 +527,89 @@ static bool numeric_for_getaddrinfo(const char *text)
 		return false;
 	freeaddrinfo(res);
 	return true;
+}
+
+/* What ref_array() found: an array's elements, up to its "]". */
+struct ref_array {
+	bool found;		/* the setting is there */
+	bool is_array;		/* its value starts with "[" */
+	size_t n;		/* elements */
+	struct ref_token elem[CONFIG_GUARD_PORTS_MAX + 2]; /* the first of them */
+};
+
+/* The top-level setting NAME's array, element by element (any token between commas). */
+static void ref_array(const char *text, size_t len, const char *name, struct ref_array *ra)
+{
+	struct ref_setting rs;
+	struct ref_lexer lx;
+	struct ref_token t;
+
+	memset(ra, 0, sizeof(*ra));
+	ref_find(text, len, name, &rs);
+	ra->found = rs.found;
+	if (!rs.found || rs.val.type != R_PUNCT || *rs.val.s != '[')
+		return;
+	ra->is_array = true;
+	lx = rs.after;
+	for (ref_lex(&lx, &t); t.type != R_END; ref_lex(&lx, &t)) {
+		if (t.type == R_PUNCT && *t.s == ']')
+			return;
+		if (t.type == R_PUNCT && *t.s == ',')
+			continue;
+		if (ra->n < sizeof(ra->elem) / sizeof(ra->elem[0]))
+			ra->elem[ra->n] = t;
+		ra->n++;
+	}
+}
+
+/* An element that is a port, as libconfig reads it. */
+static bool ref_port(const struct ref_token *t)
+{
+	return t->type == R_INT && !t->wraps && t->value >= 1 && t->value <= 65535;
+}
+
+/* loop_guard, loop_guard_ports and max_amplification as loaded, against the text. */
+static void check_guard_loaded(const struct config *cfg, const char *text, size_t len)
+{
+	static const uint16_t defaults[] = CONFIG_GUARD_PORTS_DEFAULT;
+	uint16_t want[CONFIG_GUARD_PORTS_MAX];
+	struct ref_setting rs;
+	struct ref_array ra;
+	size_t n = 0, i, j;
+	bool b = true;
+
+	ref_find(text, len, "loop_guard", &rs);
+	CHECK(!rs.found || ref_boolean(&rs.val, &b), "loop_guard loaded from \"%.20s\"", rs.tok);
+	CHECK(cfg->loop_guard == b, "loop_guard %d, written \"%.*s\"", cfg->loop_guard,
+		(int)rs.toklen, rs.tok);
+
+	CHECK(cfg->max_amplification <= CONFIG_MAX_AMPLIFICATION_MAX, "max_amplification %u",
+		cfg->max_amplification);
+	check_int_loaded(text, len, "max_amplification", cfg->max_amplification,
+		CONFIG_MAX_AMPLIFICATION_DEFAULT);
+
+	CHECK(cfg->nguard_ports <= CONFIG_GUARD_PORTS_MAX, "%zu guard ports", cfg->nguard_ports);
+	ref_array(text, len, "loop_guard_ports", &ra);
+	if (!ra.found) {
+		memcpy(want, defaults, sizeof(defaults));
+		n = sizeof(defaults) / sizeof(defaults[0]);
+	} else {
+		CHECK(ra.is_array, "loop_guard_ports loaded from no array");
+		CHECK(ra.n <= CONFIG_GUARD_PORTS_MAX, "loop_guard_ports loaded from %zu elements",
+			ra.n);
+		for (i = 0; i < ra.n; i++) {
+			CHECK(ref_port(&ra.elem[i]), "loop_guard_ports loaded with \"%.*s\" (line %ld)",
+				(int)ra.elem[i].n, ra.elem[i].s, ra.elem[i].line);
+			for (j = 0; j < n && want[j] != ra.elem[i].value; j++)
+				;
+			if (j == n)
+				want[n++] = (uint16_t)ra.elem[i].value;
+		}
+	}
+	CHECK(cfg->nguard_ports == n, "%zu guard ports, want %zu", cfg->nguard_ports, n);
+	for (i = 0; i < n; i++)
+		CHECK(cfg->guard_ports[i] == want[i], "guard port [%zu] is %u, want %u", i,
+			cfg->guard_ports[i], want[i]);
 }
 
 /* log_datagrams, workers and receive_buffer as loaded, against the file's text. */
@@ -598,6 +697,7 @@ static void check_success(const struct config *cfg, const char *text, size_t len
 	check_int_loaded(text, len, "buffer_size", (long long)cfg->buffer_size,
 		CONFIG_DEFAULT_BUFFER_SIZE);
 	check_newer_loaded(cfg, text, len);
+	check_guard_loaded(cfg, text, len);
 }
 
 /*
@@ -693,6 +793,51 @@ static void check_boolean_error(const char *err, const char *what, long line, co
 		rs.found ? rs.line : 0);
 	CHECK(!ref_boolean(&rs.val, &b), "\"%s\", but \"%.*s\" is a boolean", err,
 		(int)rs.toklen, rs.tok);
+}
+
+#define GUARD_MUST "loop_guard_ports: must be an array of ports like [53, 123], not "
+
+/* "loop_guard_ports: ..." (what, at line), against the array in the text. */
+static void check_guard_ports_error(const char *err, const char *what, long line,
+	const char *text, size_t len)
+{
+	char more[64], shown[32];
+	struct ref_array ra;
+	size_t i;
+
+	if (strncmp(what, "loop_guard_ports: ", 18) != 0)
+		return;
+	ref_array(text, len, "loop_guard_ports", &ra);
+	CHECK(ra.found, "\"%s\", but no loop_guard_ports", err);
+	if (strncmp(what, GUARD_MUST, strlen(GUARD_MUST)) == 0) {
+		CHECK(!ra.is_array || (ra.n > 0 && ra.elem[0].type != R_INT),
+			"\"%s\", but the value is an array of integers", err);
+		return;
+	}
+	CHECK(ra.is_array, "\"%s\", but the value is no array", err);
+	snprintf(more, sizeof(more), "loop_guard_ports: more than %d ports",
+		CONFIG_GUARD_PORTS_MAX);
+	/* The elements before the one named are ports. */
+	for (i = 0; i < ra.n && i <= CONFIG_GUARD_PORTS_MAX && ref_port(&ra.elem[i]); i++)
+		;
+	if (strcmp(what, more) == 0) {
+		CHECK(i > CONFIG_GUARD_PORTS_MAX, "\"%s\", but %zu elements, element %zu \"%.*s\"",
+			err, ra.n, i + 1, i < ra.n ? (int)ra.elem[i].n : 0,
+			i < ra.n ? ra.elem[i].s : "");
+		CHECK(ra.elem[CONFIG_GUARD_PORTS_MAX].line == line,
+			"\"%s\", but element %d is on line %ld", err, CONFIG_GUARD_PORTS_MAX + 1,
+			ra.elem[CONFIG_GUARD_PORTS_MAX].line);
+		return;
+	}
+	CHECK(i < ra.n && i <= CONFIG_GUARD_PORTS_MAX && ra.elem[i].type == R_INT,
+		"\"%s\", but the first %zu elements are ports", err, i);
+	CHECK(ra.elem[i].line == line, "\"%s\", but element %zu is on line %ld", err, i + 1,
+		ra.elem[i].line);
+	snprintf(shown, sizeof(shown), "%lld", ra.elem[i].value);
+	CHECK(!ra.elem[i].wraps && strncmp(what + 18, shown, strlen(shown)) == 0 &&
+		      strcmp(what + 18 + strlen(shown), " is not a port (1 to 65535)") == 0,
+		"\"%s\", but element %zu is \"%.*s\", libconfig reads %s", err, i + 1,
+		(int)ra.elem[i].n, ra.elem[i].s, shown);
 }
 
 /* The loader's message "PATH:LINE: integer TOKEN is out of range" for t, cut as err is. */
@@ -848,6 +993,10 @@ static void check_failure(const char *err, const char *text, size_t len)
 		CONFIG_RECEIVE_BUFFER_MAX);
 	check_workers_error(err, what, line, text, len);
 	check_boolean_error(err, what, line, text, len, "log_datagrams");
+	check_boolean_error(err, what, line, text, len, "loop_guard");
+	check_int_error(err, what, line, text, len, "max_amplification", 0,
+		CONFIG_MAX_AMPLIFICATION_MAX);
+	check_guard_ports_error(err, what, line, text, len);
 out:
 	free(sc.ints);
 }

@@ -1,0 +1,277 @@
+/* check_policy.c - policy_decide(): the loop guard and the amplification limit */
+#include <check.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "netaddr.h"
+#include "policy.h"
+
+#define PORT 20001
+#define OTHER_PORT 20002
+
+/* A socket address from "ADDR" and a port, either family. */
+static union netaddr_inet sa(const char *addr, uint16_t port)
+{
+	union netaddr_inet a;
+
+	memset(&a, 0, sizeof(a));
+	if (inet_pton(AF_INET, addr, &a.in.sin_addr) == 1) {
+		a.in.sin_family = AF_INET;
+		a.in.sin_port = htons(port);
+	} else {
+		ck_assert_int_eq(inet_pton(AF_INET6, addr, &a.in6.sin6_addr), 1);
+		a.in6.sin6_family = AF_INET6;
+		a.in6.sin6_port = htons(port);
+	}
+	return a;
+}
+
+/* The defaults of a config file that sets nothing, with this reply. */
+static struct config config_with(const char *reply)
+{
+	static const uint16_t guard[] = CONFIG_GUARD_PORTS_DEFAULT;
+	struct config cfg = {
+		.reply = (char *)(uintptr_t)reply,
+		.reply_len = strlen(reply),
+		.buffer_size = 1024,
+		.loop_guard = true,
+		.max_amplification = CONFIG_MAX_AMPLIFICATION_DEFAULT,
+		.nguard_ports = sizeof(guard) / sizeof(guard[0]),
+	};
+
+	memcpy(cfg.guard_ports, guard, sizeof(guard));
+	return cfg;
+}
+
+/* The verdict on PAYLOAD from FROM:FPORT sent to TO:PORT (TO NULL: unknown). */
+static enum policy_verdict decide(const struct config *cfg, const char *from, uint16_t fport,
+	const char *to, const char *payload, size_t size)
+{
+	static const uint16_t ours[] = { PORT, OTHER_PORT };
+	union netaddr_inet r = sa(from, fport), l;
+	struct policy p;
+
+	policy_init(&p, cfg, ours, 2);
+	if (to)
+		l = sa(to, PORT);
+	return policy_decide(&p, &r.sa, to ? &l.sa : NULL, PORT,
+		(const unsigned char *)payload, strlen(payload) < size ? strlen(payload) : size,
+		size);
+}
+
+struct verdict_case {
+	const char *from;
+	uint16_t port;
+	const char *to;
+	const char *payload;
+	enum policy_verdict want;
+};
+
+/* clang-format off */
+static const struct verdict_case loop_cases[] = {
+	/* ordinary senders */
+	{ "127.0.0.1", 40000, "127.0.0.1", "Hello UDP Server", POLICY_REPLY },
+	{ "192.0.2.7", 40000, "192.0.2.1", "x", POLICY_REPLY },
+	{ "::1", 40000, "::1", "x", POLICY_REPLY },
+	{ "::ffff:192.0.2.7", 40000, "::ffff:192.0.2.1", "x", POLICY_REPLY },
+	{ "127.0.0.1", 40000, NULL, "x", POLICY_REPLY },
+	/* from the address and port it was sent to: it would answer itself */
+	{ "127.0.0.1", PORT, "127.0.0.1", "x", POLICY_SELF },
+	{ "::1", PORT, "::1", "x", POLICY_SELF },
+	{ "::ffff:127.0.0.1", PORT, "127.0.0.1", "x", POLICY_SELF },
+	{ "127.0.0.1", PORT, "::ffff:127.0.0.1", "x", POLICY_SELF },
+	/* our port from another address: another instance of us */
+	{ "127.0.0.2", PORT, "127.0.0.1", "x", POLICY_OUR_PORT },
+	{ "127.0.0.2", OTHER_PORT, "127.0.0.1", "x", POLICY_OUR_PORT },
+	{ "127.0.0.1", PORT, NULL, "x", POLICY_OUR_PORT },
+	{ "127.0.0.1", 0, "127.0.0.1", "x", POLICY_PORT_ZERO },
+	/* services that answer anything */
+	{ "192.0.2.7", 7, "192.0.2.1", "x", POLICY_SERVICE_PORT },
+	{ "192.0.2.7", 19, "192.0.2.1", "x", POLICY_SERVICE_PORT },
+	{ "192.0.2.7", 53, "192.0.2.1", "x", POLICY_SERVICE_PORT },
+	{ "192.0.2.7", 123, "192.0.2.1", "x", POLICY_SERVICE_PORT },
+	{ "2001:db8::7", 11211, "2001:db8::1", "x", POLICY_SERVICE_PORT },
+	{ "192.0.2.7", 54, "192.0.2.1", "x", POLICY_REPLY },
+	/* no host sends from these */
+	{ "0.0.0.0", 40000, "192.0.2.1", "x", POLICY_BAD_SOURCE },
+	{ "255.255.255.255", 40000, "192.0.2.1", "x", POLICY_BAD_SOURCE },
+	{ "224.0.0.1", 40000, "192.0.2.1", "x", POLICY_BAD_SOURCE },
+	{ "239.255.255.250", 40000, "192.0.2.1", "x", POLICY_BAD_SOURCE },
+	{ "::", 40000, "2001:db8::1", "x", POLICY_BAD_SOURCE },
+	{ "ff02::1", 40000, "2001:db8::1", "x", POLICY_BAD_SOURCE },
+	{ "::ffff:224.0.0.1", 40000, "::ffff:192.0.2.1", "x", POLICY_BAD_SOURCE },
+	{ "::ffff:0.0.0.0", 40000, "::ffff:192.0.2.1", "x", POLICY_BAD_SOURCE },
+	{ "223.255.255.255", 40000, "192.0.2.1", "x", POLICY_REPLY },
+	/* the reply text itself: another server with our reply would answer it */
+	{ "192.0.2.7", 40000, "192.0.2.1", "Hello UDP Client", POLICY_OWN_REPLY },
+	{ "192.0.2.7", 40000, "192.0.2.1", "Hello UDP Clien", POLICY_REPLY },
+	{ "192.0.2.7", 40000, "192.0.2.1", "Hello UDP Client!", POLICY_REPLY },
+};
+/* clang-format on */
+
+START_TEST(test_loop_guard)
+{
+	const struct verdict_case *c = &loop_cases[_i];
+	struct config cfg = config_with("Hello UDP Client");
+	enum policy_verdict got = decide(&cfg, c->from, c->port, c->to, c->payload,
+		strlen(c->payload));
+
+	ck_assert_msg(got == c->want, "%s:%u -> %s \"%s\": %s, wanted %s", c->from, c->port,
+		c->to ? c->to : "?", c->payload, policy_verdict_name(got),
+		policy_verdict_name(c->want));
+}
+END_TEST
+
+START_TEST(test_loop_guard_off)
+{
+	struct config cfg = config_with("Hello UDP Client");
+
+	cfg.loop_guard = false;
+	ck_assert_int_eq(decide(&cfg, "127.0.0.1", PORT, "127.0.0.1", "x", 1), POLICY_REPLY);
+	ck_assert_int_eq(decide(&cfg, "0.0.0.0", 0, "127.0.0.1", "x", 1), POLICY_REPLY);
+	ck_assert_int_eq(decide(&cfg, "192.0.2.7", 53, "192.0.2.1", "Hello UDP Client", 16),
+		POLICY_REPLY);
+}
+END_TEST
+
+/* An empty guard list: service ports are answered, the other rules hold. */
+START_TEST(test_no_service_ports)
+{
+	struct config cfg = config_with("Hello UDP Client");
+
+	cfg.nguard_ports = 0;
+	ck_assert_int_eq(decide(&cfg, "192.0.2.7", 53, "192.0.2.1", "x", 1), POLICY_REPLY);
+	ck_assert_int_eq(decide(&cfg, "127.0.0.1", PORT, "127.0.0.1", "x", 1), POLICY_SELF);
+}
+END_TEST
+
+/* A reply shorter than 8 bytes is answered even to itself. */
+START_TEST(test_short_reply_echo)
+{
+	struct config cfg = config_with("hi");
+
+	ck_assert_int_eq(decide(&cfg, "192.0.2.7", 40000, "192.0.2.1", "hi", 2), POLICY_REPLY);
+}
+END_TEST
+
+/* A truncated datagram is the reply text only if all of it could be. */
+START_TEST(test_own_reply_truncated)
+{
+	struct config cfg = config_with("Hello UDP Client");
+
+	/* 16 bytes long, the first 8 read (a buffer of 8): the same as far as we see */
+	ck_assert_int_eq(decide(&cfg, "192.0.2.7", 40000, "192.0.2.1", "Hello UD", 16),
+		POLICY_OWN_REPLY);
+	ck_assert_int_eq(decide(&cfg, "192.0.2.7", 40000, "192.0.2.1", "Hello UX", 16),
+		POLICY_REPLY);
+}
+END_TEST
+
+struct amp_case {
+	size_t reply;		/* bytes */
+	unsigned factor;
+	size_t request;		/* bytes */
+	enum policy_verdict want;
+};
+
+/* clang-format off */
+static const struct amp_case amp_cases[] = {
+	{ 16, 10, 0, POLICY_REPLY },		/* the tutorial reply to an empty datagram */
+	{ 16, 10, 16, POLICY_REPLY },		/* the tutorial exchange */
+	{ POLICY_REPLY_FLOOR, 10, 0, POLICY_REPLY },	/* up to the floor: always */
+	{ POLICY_REPLY_FLOOR + 1, 10, 0, POLICY_AMPLIFICATION },
+	{ 200, 10, 19, POLICY_AMPLIFICATION },
+	{ 200, 10, 20, POLICY_REPLY },
+	{ 60000, 10, 0, POLICY_AMPLIFICATION },
+	{ 60000, 10, 5999, POLICY_AMPLIFICATION },
+	{ 60000, 10, 6000, POLICY_REPLY },
+	{ 60000, 1, 59999, POLICY_AMPLIFICATION },
+	{ 60000, 1, 60000, POLICY_REPLY },
+	{ 60000, 0, 0, POLICY_REPLY },		/* 0: no limit */
+	{ 65507, 65535, 1, POLICY_REPLY },
+};
+/* clang-format on */
+
+START_TEST(test_amplification)
+{
+	const struct amp_case *c = &amp_cases[_i];
+	char *reply = malloc(c->reply + 1), *request = calloc(1, c->request + 1);
+	struct config cfg;
+
+	ck_assert_ptr_nonnull(reply);
+	ck_assert_ptr_nonnull(request);
+	memset(reply, 'R', c->reply);
+	reply[c->reply] = '\0';
+	memset(request, 'q', c->request);
+	cfg = config_with(reply);
+	cfg.max_amplification = c->factor;
+	ck_assert_msg(decide(&cfg, "192.0.2.7", 40000, "192.0.2.1", request, c->request) == c->want,
+		"reply %zu, factor %u, request %zu: wanted %s", c->reply, c->factor, c->request,
+		policy_verdict_name(c->want));
+	free(reply);
+	free(request);
+}
+END_TEST
+
+START_TEST(test_names)
+{
+	int v;
+
+	for (v = 0; v < POLICY_VERDICTS; v++) {
+		ck_assert_ptr_nonnull(policy_verdict_name((enum policy_verdict)v));
+		ck_assert_str_ne(policy_verdict_name((enum policy_verdict)v), "unknown");
+	}
+	ck_assert_str_eq(policy_verdict_name(POLICY_SELF), "self");
+	ck_assert_str_eq(policy_verdict_name(POLICY_AMPLIFICATION), "amplification");
+	ck_assert_str_eq(policy_verdict_name(POLICY_VERDICTS), "unknown");
+}
+END_TEST
+
+/* The daemon's ports, each once; more than the room are left out, not overrun. */
+START_TEST(test_ports)
+{
+	uint16_t ports[POLICY_PORTS_MAX + 10];
+	struct config cfg = config_with("x");
+	struct policy p;
+	size_t i;
+
+	for (i = 0; i < POLICY_PORTS_MAX + 10; i++)
+		ports[i] = (uint16_t)(1000 + i / 2);
+	policy_init(&p, &cfg, ports, POLICY_PORTS_MAX + 10);
+	ck_assert_uint_eq(p.nports, (POLICY_PORTS_MAX + 10) / 2);
+	ck_assert_uint_eq(p.ports[0], 1000);
+	ck_assert_uint_eq(p.ports[1], 1001);
+}
+END_TEST
+
+static Suite *policy_suite(void)
+{
+	Suite *s = suite_create("policy");
+	TCase *tc = tcase_create("loop guard");
+
+	tcase_add_loop_test(tc, test_loop_guard, 0, sizeof(loop_cases) / sizeof(loop_cases[0]));
+	tcase_add_test(tc, test_loop_guard_off);
+	tcase_add_test(tc, test_no_service_ports);
+	tcase_add_test(tc, test_short_reply_echo);
+	tcase_add_test(tc, test_own_reply_truncated);
+	tcase_add_test(tc, test_names);
+	tcase_add_test(tc, test_ports);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("amplification");
+	tcase_add_loop_test(tc, test_amplification, 0, sizeof(amp_cases) / sizeof(amp_cases[0]));
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(policy_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
