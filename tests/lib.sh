@@ -457,7 +457,8 @@ jq_num() {
 
 # console_accounting FILE RECEIVED: in a console log FILE (default
 # $DAEMON_LOG), the datagram lines + the counts of the "not logged one by one"
-# summaries + the stop line's "N not logged" add up to RECEIVED, and the stop
+# summaries + the stop line's "N not logged" (+ its "D dropped by policy")
+# add up to RECEIVED, and the stop
 # line's "L logged" is the number of lines. Prints "LINES SUMMARISED LEFT".
 console_accounting() {
 	_ca_file=${1:-$DAEMON_LOG}
@@ -467,9 +468,11 @@ console_accounting() {
 	_ca_stop=$(grep '^udp-replyd: stopping on SIG' "$_ca_file") || fail "no stop line in $_ca_file"
 	_ca_left=$(printf '%s\n' "$_ca_stop" | sed -n 's/.*, \([0-9][0-9]*\) not logged$/\1/p')
 	_ca_logged=$(printf '%s\n' "$_ca_stop" | sed -n 's/.*, \([0-9][0-9]*\) logged, .*/\1/p')
+	# Datagrams the policy dropped have no record: their own summaries count them.
+	_ca_policy=$(printf '%s\n' "$_ca_stop" | sed -n 's/.*, \([0-9][0-9]*\) dropped by policy, .*/\1/p')
 	[ -n "$_ca_left" ] && [ -n "$_ca_logged" ] || fail "stop line without its log counts: $_ca_stop"
-	assert_eq "$((_ca_lines + _ca_sum + _ca_left))" "$2" \
-		"datagram lines $_ca_lines + summarised $_ca_sum + not logged at stop $_ca_left"
+	assert_eq "$((_ca_lines + _ca_sum + _ca_left + ${_ca_policy:-0}))" "$2" \
+		"datagram lines $_ca_lines + summarised $_ca_sum + not logged at stop $_ca_left + dropped by policy ${_ca_policy:-0}"
 	assert_eq "$_ca_logged" "$_ca_lines" "the stop line's logged count against the datagram lines"
 	echo "$_ca_lines $_ca_sum $_ca_left"
 }

@@ -160,10 +160,10 @@ daemon_record 02 6 "serving $shown (buffer 32 bytes, reply 16 bytes) with 1 work
 daemon_record 03 6 "reloaded $conf: serving $shown (buffer 8192 bytes, reply 16 bytes)"
 daemon_record 04 3 "reload failed, keeping the old configuration: $conf:1: syntax error"
 daemon_record 05 6 "stopping on SIGTERM: $total received, $total replied, 0 errors, 0 dropped by the kernel, $total logged, 0 not logged" \
-	'["MESSAGE","MESSAGE_ID","PRIORITY","SYSLOG_IDENTIFIER","UDP_KERNEL_DROPS","UDP_LOGGED","UDP_NOT_LOGGED","UDP_NOT_LOGGED_TOTAL","UDP_RECEIVED","UDP_REPLIED","UDP_REPLY_FAILED","UDP_SEND_QUEUE_FULL"]'
+	'["MESSAGE","MESSAGE_ID","PRIORITY","SYSLOG_IDENTIFIER","UDP_KERNEL_DROPS","UDP_LOGGED","UDP_NOT_LOGGED","UDP_NOT_LOGGED_TOTAL","UDP_POLICY_DROPS","UDP_RECEIVED","UDP_REPLIED","UDP_REPLY_FAILED","UDP_SEND_QUEUE_FULL"]'
 stop="[.[] | select(.MESSAGE_ID == \"${MSGID}05\")][0]"
 for kv in UDP_RECEIVED=$total UDP_REPLIED=$total UDP_REPLY_FAILED=0 UDP_SEND_QUEUE_FULL=0 \
-	UDP_KERNEL_DROPS=0 UDP_LOGGED=$total UDP_NOT_LOGGED=0 UDP_NOT_LOGGED_TOTAL=0; do
+	UDP_KERNEL_DROPS=0 UDP_LOGGED=$total UDP_NOT_LOGGED=0 UDP_NOT_LOGGED_TOTAL=0 UDP_POLICY_DROPS=0; do
 	jstr "$all" "$stop.${kv%%=*}" "${kv#*=}"
 done
 # Records in the order they happened.
