@@ -135,6 +135,9 @@ static int get_workers(const struct loader *ld, const config_setting_t *s, unsig
 static const char *elements_name(int type)
 {
 	switch (type) {
+	case CONFIG_TYPE_INT:
+	case CONFIG_TYPE_INT64:
+		return "integers";
 	case CONFIG_TYPE_FLOAT:
 		return "floats";
 	case CONFIG_TYPE_STRING:
@@ -186,6 +189,49 @@ static int get_guard_ports(const struct loader *ld, const config_setting_t *s,
 	}
 	memcpy(cfg->guard_ports, ports, n * sizeof(ports[0]));
 	cfg->nguard_ports = n;
+	return 0;
+}
+
+/*
+ * allow / deny = [ "PREFIX", ... ]: an array of 0 to CONFIG_ACL_MAX
+ * strings, each an address or a CIDR prefix; duplicates kept once.
+ */
+static int get_prefixes(const struct loader *ld, const config_setting_t *s,
+	struct netaddr_prefix *out, size_t *nout)
+{
+	const char *name = config_setting_name(s), *text, *why;
+	int line = (int)config_setting_source_line(s);
+	int type = config_setting_type(s), i, count;
+	struct netaddr_prefix p;
+	char shown[128];
+	size_t n = 0, j;
+
+	if (type != CONFIG_TYPE_ARRAY)
+		return fail(ld, line, "%s: must be an array of prefixes like [\"192.0.2.0/24\"], "
+			"not %s", name, type_name(type));
+	count = config_setting_length(s);
+	for (i = 0; i < count; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		int eline = (int)config_setting_source_line(e);
+
+		if (config_setting_type(e) != CONFIG_TYPE_STRING)
+			return fail(ld, eline, "%s: must be an array of prefixes like "
+				"[\"192.0.2.0/24\"], not an array of %s", name,
+				elements_name(config_setting_type(e)));
+		text = config_setting_get_string(e);
+		if (netaddr_parse_prefix(text, &p, &why) < 0) {
+			escape_text(shown, sizeof(shown), (const unsigned char *)text, strlen(text));
+			return fail(ld, eline, "%s: \"%s\": %s", name, shown, why);
+		}
+		if (i >= CONFIG_ACL_MAX)
+			return fail(ld, eline, "%s: more than %d prefixes", name, CONFIG_ACL_MAX);
+		for (j = 0; j < n && (out[j].len != p.len ||
+				      memcmp(&out[j].addr, &p.addr, sizeof(p.addr))); j++)
+			;
+		if (j == n)
+			out[n++] = p;
+	}
+	*nout = n;
 	return 0;
 }
 
@@ -259,6 +305,16 @@ static int apply_setting(const struct loader *ld, const config_setting_t *s, str
 		return get_boolean(ld, s, &cfg->loop_guard);
 	if (!strcmp(name, "loop_guard_ports"))
 		return get_guard_ports(ld, s, cfg);
+	if (!strcmp(name, "allow"))
+		return get_prefixes(ld, s, cfg->allow, &cfg->nallow);
+	if (!strcmp(name, "deny"))
+		return get_prefixes(ld, s, cfg->deny, &cfg->ndeny);
+	if (!strcmp(name, "send_buffer")) {
+		if (get_integer(ld, s, CONFIG_RECEIVE_BUFFER_MIN, CONFIG_RECEIVE_BUFFER_MAX, &v))
+			return -1;
+		cfg->send_buffer = (int)v;
+		return 0;
+	}
 	if (!strcmp(name, "max_amplification")) {
 		if (get_integer(ld, s, 0, CONFIG_MAX_AMPLIFICATION_MAX, &v))
 			return -1;
@@ -407,6 +463,18 @@ static void print_escaped(FILE *out, const char *data, size_t len)
 	}
 }
 
+static void print_prefixes(FILE *out, const char *name, const struct netaddr_prefix *p, size_t n)
+{
+	char text[NETADDR_PREFIX_STRLEN];
+	size_t i;
+
+	fprintf(out, "%s [", name);
+	for (i = 0; i < n; i++)
+		fprintf(out, "%s\"%s\"", i ? ", " : "",
+			netaddr_prefix_format(&p[i], text, sizeof(text)));
+	fputs("]\n", out);
+}
+
 void config_print(FILE *out, const struct config *cfg)
 {
 	size_t i;
@@ -427,6 +495,12 @@ void config_print(FILE *out, const struct config *cfg)
 	for (i = 0; i < cfg->nguard_ports; i++)
 		fprintf(out, "%s%u", i ? ", " : "", cfg->guard_ports[i]);
 	fprintf(out, "]\nmax_amplification %u\n", cfg->max_amplification);
+	print_prefixes(out, "allow", cfg->allow, cfg->nallow);
+	print_prefixes(out, "deny", cfg->deny, cfg->ndeny);
+	if (cfg->send_buffer == 0)
+		fputs("send_buffer default\n", out);
+	else
+		fprintf(out, "send_buffer %d\n", cfg->send_buffer);
 }
 
 int config_same_endpoint(const struct config *a, const struct config *b)

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "netaddr.h"
+
 #define CONFIG_DEFAULT_ADDRESS "127.0.0.1"
 #define CONFIG_DEFAULT_PORT 20001
 #define CONFIG_DEFAULT_BUFFER_SIZE 1024
@@ -28,6 +30,9 @@
 #define CONFIG_GUARD_PORTS_MAX 64
 #define CONFIG_MAX_AMPLIFICATION_DEFAULT 10
 #define CONFIG_MAX_AMPLIFICATION_MAX 65535
+
+/* Prefixes in allow, and in deny: each sender is checked against them all. */
+#define CONFIG_ACL_MAX 64
 
 #define CONFIG_WORKERS_AUTO 0
 #define CONFIG_WORKERS_MAX 256
@@ -66,6 +71,11 @@ struct config {
 	uint16_t guard_ports[CONFIG_GUARD_PORTS_MAX];	/* no reply to these source ports */
 	size_t nguard_ports;
 	unsigned max_amplification;	/* reply <= this x request (above a floor); 0 = off */
+	struct netaddr_prefix allow[CONFIG_ACL_MAX];	/* if any: only these senders */
+	size_t nallow;
+	struct netaddr_prefix deny[CONFIG_ACL_MAX];	/* never these senders */
+	size_t ndeny;
+	int send_buffer;	/* SO_SNDBUF bytes for sockets we bind; 0 = kernel default */
 };
 
 /*

@@ -90,8 +90,8 @@ static int bind_new(struct generation *g, const struct endpoint *ep, size_t nep,
 	nours = 0;
 	for (h = live; h; h = atomic_load(&h->next))
 		ours[nours++] = h->ls;
-	rc = listeners_bind(ep, nep, nworkers, g->cfg->receive_buffer, ours, nours, ls, err,
-		errlen);
+	rc = listeners_bind(ep, nep, nworkers, g->cfg->receive_buffer, g->cfg->send_buffer, ours,
+		nours, ls, err, errlen);
 	free(ours);
 	return rc;
 }
@@ -136,7 +136,7 @@ int generation_build(struct config *cfg, struct listeners *ls, const struct gene
 			goto fail;
 		}
 		if (prev && listeners_serve(prev->ls, ep, (size_t)n, nworkers,
-					    g->cfg->receive_buffer)) {
+					    g->cfg->receive_buffer, g->cfg->send_buffer)) {
 			ls = listeners_ref(prev->ls);
 		} else {
 			rc = bind_new(g, ep, (size_t)n, live, nworkers, &ls, err, errlen);

@@ -127,15 +127,16 @@ int listeners_activated(struct listeners **out)
 	return 0;
 }
 
-/* Set SO_RCVBUF, beyond net.core.rmem_max when we may (SO_RCVBUFFORCE). */
-static void set_rcvbuf(int fd, int bytes, const char *where)
+/* Set a socket buffer, beyond net.core.[rw]mem_max when we may (the FORCE option). */
+static void set_buffer(int fd, int force, int option, int bytes, const char *what,
+	const char *where)
 {
 	if (bytes <= 0)
 		return;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) == 0)
+	if (setsockopt(fd, SOL_SOCKET, force, &bytes, sizeof(bytes)) == 0)
 		return;
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes)) < 0)
-		log_warn("receive_buffer %d on %s", bytes, where);
+	if (setsockopt(fd, SOL_SOCKET, option, &bytes, sizeof(bytes)) < 0)
+		log_warn("%s %d on %s", what, bytes, where);
 }
 
 /* Is this socket inode one of ours? */
@@ -216,8 +217,8 @@ static int probe_port(const struct endpoint *ep, const struct listeners *const *
 }
 
 /* One socket of the group for ep; the fd, or a negative sysexits.h code. */
-static int bind_one(const struct endpoint *ep, int rcvbuf, const char *where, char *err,
-	size_t errlen)
+static int bind_one(const struct endpoint *ep, int rcvbuf, int sndbuf, const char *where,
+	char *err, size_t errlen)
 {
 	int fd, on = 1, v6only = ep->v6only, code = EX_OSERR;
 	const char *what;
@@ -236,7 +237,8 @@ static int bind_one(const struct endpoint *ep, int rcvbuf, const char *where, ch
 		what = "SO_REUSEPORT on";
 		goto fail;
 	}
-	set_rcvbuf(fd, rcvbuf, where);
+	set_buffer(fd, SO_RCVBUFFORCE, SO_RCVBUF, rcvbuf, "receive_buffer", where);
+	set_buffer(fd, SO_SNDBUFFORCE, SO_SNDBUF, sndbuf, "send_buffer", where);
 	if (bind(fd, &ep->addr.sa, ep->len) < 0) {
 		what = "cannot bind";
 		code = EX_UNAVAILABLE;
@@ -251,8 +253,8 @@ fail:
 }
 
 int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int rcvbuf,
-	const struct listeners *const *ours, size_t nours, struct listeners **out, char *err,
-	size_t errlen)
+	int sndbuf, const struct listeners *const *ours, size_t nours, struct listeners **out,
+	char *err, size_t errlen)
 {
 	struct listeners *ls = listeners_new(nep * nworkers);
 	char where[NETADDR_STRLEN];
@@ -268,6 +270,7 @@ int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int
 	}
 	ls->nworkers = nworkers;
 	ls->receive_buffer = rcvbuf;
+	ls->send_buffer = sndbuf;
 	memcpy(ls->ep, ep, nep * sizeof(*ep));
 	ls->nep = nep;
 	/* Every port first: a socket joins its group, and takes traffic, when bound. */
@@ -280,7 +283,7 @@ int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int
 	for (e = 0; e < nep; e++) {
 		netaddr_format(&ep[e].addr.sa, where, sizeof(where));
 		for (w = 0; w < nworkers; w++) {
-			fd = bind_one(&ep[e], rcvbuf, where, err, errlen);
+			fd = bind_one(&ep[e], rcvbuf, sndbuf, where, err, errlen);
 			if (fd < 0) {
 				rc = -fd;
 				goto fail;
@@ -302,13 +305,14 @@ fail:
 }
 
 bool listeners_serve(const struct listeners *ls, const struct endpoint *ep, size_t nep,
-	unsigned nworkers, int rcvbuf)
+	unsigned nworkers, int rcvbuf, int sndbuf)
 {
 	size_t i;
 
 	if (ls->activated)
 		return true;
-	if (ls->nep != nep || ls->nworkers != nworkers || ls->receive_buffer != rcvbuf)
+	if (ls->nep != nep || ls->nworkers != nworkers || ls->receive_buffer != rcvbuf ||
+	    ls->send_buffer != sndbuf)
 		return false;
 	for (i = 0; i < nep; i++)
 		if (!endpoint_equal(&ls->ep[i], &ep[i]))

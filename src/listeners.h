@@ -42,7 +42,7 @@ struct listeners {
 	unsigned nworkers;
 	struct endpoint ep[ENDPOINTS_MAX];	/* what was bound, when we bound */
 	size_t nep;
-	int receive_buffer;
+	int receive_buffer, send_buffer;
 	size_t n;
 	struct listener l[];
 };
@@ -56,17 +56,17 @@ int listeners_activated(struct listeners **out);
 
 /*
  * Bind nworkers sockets per endpoint, after making sure no other process
- * holds the port (ours may: the nours sets we still have open). rcvbuf 0
- * leaves the kernel's default. Returns 0, or a sysexits.h code with
+ * holds the port (ours may: the nours sets we still have open). rcvbuf and
+ * sndbuf 0 leave the kernel's defaults. Returns 0, or a sysexits.h code with
  * "cannot bind ADDR: why" in err.
  */
 int listeners_bind(const struct endpoint *ep, size_t nep, unsigned nworkers, int rcvbuf,
-	const struct listeners *const *ours, size_t nours, struct listeners **out, char *err,
-	size_t errlen);
+	int sndbuf, const struct listeners *const *ours, size_t nours, struct listeners **out,
+	char *err, size_t errlen);
 
 /* Does ls serve exactly these endpoints with this many workers? */
 bool listeners_serve(const struct listeners *ls, const struct endpoint *ep, size_t nep,
-	unsigned nworkers, int rcvbuf);
+	unsigned nworkers, int rcvbuf, int sndbuf);
 
 /*
  * Stop new datagrams from reaching ls (each socket is connected to its own

@@ -173,3 +173,137 @@ bool netaddr_valid_hostname(const char *text)
 	 */
 	return label > 0 && p[-1] != '-' && digits < label;
 }
+
+/* ---- CIDR prefixes ------------------------------------------------------ */
+
+static const uint8_t v4mapped_head[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+/* Is (addr, len) an IPv4 prefix: in ::ffff:0:0/96 and no shorter? */
+static bool prefix_is_v4(const struct in6_addr *addr, unsigned len)
+{
+	return len >= 96 && memcmp(addr->s6_addr, v4mapped_head, sizeof(v4mapped_head)) == 0;
+}
+
+/* Do a and b agree in their first len bits? */
+static bool same_head(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
+{
+	unsigned bytes = len / 8, bits = len % 8;
+	uint8_t mask;
+
+	if (memcmp(a->s6_addr, b->s6_addr, bytes) != 0)
+		return false;
+	if (bits == 0)
+		return true;
+	mask = (uint8_t)(0xff << (8 - bits));
+	return ((a->s6_addr[bytes] ^ b->s6_addr[bytes]) & mask) == 0;
+}
+
+/* Are all bits of addr from bit len on zero? */
+static bool host_bits_zero(const struct in6_addr *addr, unsigned len)
+{
+	unsigned i;
+
+	if (len % 8 != 0 && (addr->s6_addr[len / 8] & (0xffu >> (len % 8))) != 0)
+		return false;
+	for (i = (len + 7) / 8; i < 16; i++)
+		if (addr->s6_addr[i] != 0)
+			return false;
+	return true;
+}
+
+int netaddr_parse_prefix(const char *text, struct netaddr_prefix *out, const char **why)
+{
+	char host[INET6_ADDRSTRLEN];
+	const char *slash, *lp;
+	struct netaddr_prefix p;
+	struct in_addr a4;
+	unsigned len, max;
+	size_t n;
+
+	if (why)
+		*why = "not an address";
+	if (!text)
+		return -1;
+	slash = strchr(text, '/');
+	n = slash ? (size_t)(slash - text) : strlen(text);
+	/* inet_pton() refuses white space, scope ids and leading zeros in octets. */
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	memset(&p, 0, sizeof(p));
+	if (inet_pton(AF_INET, host, &a4) == 1) {
+		memcpy(p.addr.s6_addr, v4mapped_head, sizeof(v4mapped_head));
+		memcpy(&p.addr.s6_addr[12], &a4, 4);
+		max = 32;
+	} else if (inet_pton(AF_INET6, host, &p.addr) == 1) {
+		max = 128;
+	} else {
+		return -1;
+	}
+
+	len = max;
+	if (slash) {
+		if (why)
+			*why = "bad prefix length";
+		/* Decimal, 1 to 3 digits, no sign, no leading zero, no white space. */
+		lp = slash + 1;
+		for (n = 0; isdigit((unsigned char)lp[n]); n++)
+			if (n == 3)
+				return -1;
+		if (n == 0 || lp[n] != '\0' || (n > 1 && lp[0] == '0'))
+			return -1;
+		len = (unsigned)atoi(lp);
+		if (len > max)
+			return -1;
+	}
+	if (max == 32)
+		len += 96;
+
+	if (!host_bits_zero(&p.addr, len)) {
+		if (why)
+			*why = "host bits set";
+		return -1;
+	}
+	p.len = len;
+	*out = p;
+	return 0;
+}
+
+bool netaddr_prefix_match(const struct netaddr_prefix *p, const struct sockaddr *sa)
+{
+	struct in6_addr a;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		memcpy(a.s6_addr, v4mapped_head, sizeof(v4mapped_head));
+		memcpy(&a.s6_addr[12], &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+			4);
+		break;
+	case AF_INET6:
+		a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		break;
+	default:
+		return false;
+	}
+	/* Families do not cross: IPv4 prefixes for IPv4 senders, IPv6 for IPv6. */
+	if (prefix_is_v4(&p->addr, p->len) != (bool)IN6_IS_ADDR_V4MAPPED(&a))
+		return false;
+	return same_head(&p->addr, &a, p->len > 128 ? 128 : p->len);
+}
+
+const char *netaddr_prefix_format(const struct netaddr_prefix *p, char *buf, size_t len)
+{
+	char host[INET6_ADDRSTRLEN];
+
+	if (len == 0)
+		return buf;
+	if (prefix_is_v4(&p->addr, p->len)) {
+		inet_ntop(AF_INET, &p->addr.s6_addr[12], host, sizeof(host));
+		snprintf(buf, len, "%s/%u", host, p->len - 96);
+	} else {
+		inet_ntop(AF_INET6, &p->addr, host, sizeof(host));
+		snprintf(buf, len, "%s/%u", host, p->len);
+	}
+	return buf;
+}

@@ -35,7 +35,7 @@ void notify_stopping(void)
 
 void notify_status(const char *fmt, ...)
 {
-	char status[512];
+	char status[1024];
 	va_list ap;
 
 	va_start(ap, fmt);

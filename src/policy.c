@@ -84,12 +84,38 @@ static enum policy_verdict loop_guard(const struct policy *p, const struct socka
 	return POLICY_REPLY;
 }
 
+static bool listed(const struct netaddr_prefix *list, size_t n, const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (netaddr_prefix_match(&list[i], sa))
+			return true;
+	return false;
+}
+
+/* deny wins; then, when allow is set, only what it lists passes. */
+static enum policy_verdict access_lists(const struct config *cfg, const struct sockaddr *remote)
+{
+	if (listed(cfg->deny, cfg->ndeny, remote))
+		return POLICY_DENIED;
+	if (cfg->nallow && !listed(cfg->allow, cfg->nallow, remote))
+		return POLICY_NOT_ALLOWED;
+	return POLICY_REPLY;
+}
+
 enum policy_verdict policy_decide(const struct policy *p, const struct sockaddr *remote,
 	const struct sockaddr *local, uint16_t local_port, const unsigned char *payload,
 	size_t len, size_t size)
 {
 	const struct config *cfg = p->cfg;
 	enum policy_verdict v;
+
+	if (cfg->ndeny || cfg->nallow) {
+		v = access_lists(cfg, remote);
+		if (v != POLICY_REPLY)
+			return v;
+	}
 
 	if (cfg->loop_guard) {
 		v = loop_guard(p, remote, local, local_port, payload, len, size);
@@ -107,6 +133,8 @@ const char *policy_verdict_name(enum policy_verdict v)
 {
 	static const char *const names[POLICY_VERDICTS] = {
 		[POLICY_REPLY] = "reply",
+		[POLICY_DENIED] = "denied",
+		[POLICY_NOT_ALLOWED] = "not-allowed",
 		[POLICY_SELF] = "self",
 		[POLICY_PORT_ZERO] = "port-zero",
 		[POLICY_OUR_PORT] = "our-port",

@@ -2,7 +2,8 @@
  * policy.h - the decision on each datagram before it is answered: reply,
  * or drop for a named reason (pure: no I/O, no state between datagrams)
  *
- * Loop guard (no reply that could start a reply loop with a spoofed
+ * Access lists first (before any other work on the datagram), then the
+ * loop guard (no reply that could start a reply loop with a spoofed
  * source) and the amplification limit. Compiled once per generation.
  */
 #ifndef UDP_REPLYD_POLICY_H
@@ -24,6 +25,8 @@
 
 enum policy_verdict {
 	POLICY_REPLY,
+	POLICY_DENIED,		/* the sender is in deny */
+	POLICY_NOT_ALLOWED,	/* allow is set, and the sender is not in it */
 	POLICY_SELF,		/* from the address and port it was sent to */
 	POLICY_PORT_ZERO,	/* source port 0 */
 	POLICY_OUR_PORT,	/* from a port the daemon listens on */

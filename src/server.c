@@ -47,7 +47,7 @@ struct server {
 	uint64_t *heartbeat_seen;
 	uint64_t drops_retired;			/* of sockets closed since start */
 	/* what STATUS= and the summaries last said */
-	char status[640];
+	char status[1024];
 	uint64_t summarised, drops_summarised, summary_usec;
 	uint64_t policy_said, policy_said_by[POLICY_VERDICTS], policy_usec;
 	int stop_signal;

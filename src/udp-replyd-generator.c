@@ -143,6 +143,8 @@ static int dropin_print(FILE *f, const struct config *cfg, const struct listen_l
 		fprintf(f, "BindIPv6Only=both\n");
 	if (cfg->receive_buffer)
 		fprintf(f, "ReceiveBuffer=%d\n", cfg->receive_buffer);
+	if (cfg->send_buffer)
+		fprintf(f, "SendBuffer=%d\n", cfg->send_buffer);
 	return ferror(f) ? -1 : 0;
 }
 

@@ -1188,7 +1188,7 @@ START_TEST(test_print_defaults)
 		"reply \"Hello UDP Client\"\nlog_datagrams true\nworkers auto\n"
 		"receive_buffer default\nloop_guard true\n"
 		"loop_guard_ports [7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161, 162, 1900, 5353, "
-		"11211]\nmax_amplification 10\n",
+		"11211]\nmax_amplification 10\nallow []\ndeny []\nsend_buffer default\n",
 		cfg->path);
 	ck_assert_str_eq(out, want);
 	free(out);
@@ -1203,14 +1203,18 @@ START_TEST(test_print_everything)
 		"reply = \"tab\\there \\\"q\\\" back\\\\slash nl\\n bell\\x07 \\xc3\\xa9 \\xff\";\n"
 		"log_datagrams = false;\nworkers = 256;\nreceive_buffer = 1073741824;\n"
 		"loop_guard = false;\nloop_guard_ports = [53, 7, 53, 65535];\n"
-		"max_amplification = 0;\n");
+		"max_amplification = 0;\n"
+		"allow = [\"10.0.0.0/8\", \"2001:db8::/32\", \"10.0.0.0/8\"];\n"
+		"deny = [\"::ffff:10.0.0.1\"];\nsend_buffer = 1073741824;\n");
 	char *out = print_to_string(cfg), want[PATH_MAX + 512];
 
 	snprintf(want, sizeof(want),
 		"%s: OK\naddress \"::\"\nport 7\nbuffer_size 65535\n"
 		"reply \"tab\\there \\\"q\\\" back\\\\slash nl\\n bell\\x07 \xc3\xa9 \\xff\"\n"
 		"log_datagrams false\nworkers 256\nreceive_buffer 1073741824\n"
-		"loop_guard false\nloop_guard_ports [53, 7, 65535]\nmax_amplification 0\n",
+		"loop_guard false\nloop_guard_ports [53, 7, 65535]\nmax_amplification 0\n"
+		"allow [\"10.0.0.0/8\", \"2001:db8::/32\"]\ndeny [\"10.0.0.1/32\"]\n"
+		"send_buffer 1073741824\n",
 		cfg->path);
 	ck_assert_str_eq(out, want);
 	free(out);
@@ -1229,7 +1233,7 @@ START_TEST(test_print_no_ports)
 		"%s: OK\naddress \"127.0.0.1\"\nport 20001\nbuffer_size 1024\n"
 		"reply \"Hello UDP Client\"\nlog_datagrams true\nworkers auto\n"
 		"receive_buffer default\nloop_guard true\nloop_guard_ports []\n"
-		"max_amplification 65535\n",
+		"max_amplification 65535\nallow []\ndeny []\nsend_buffer default\n",
 		cfg->path);
 	ck_assert_str_eq(out, want);
 	free(out);
@@ -1268,7 +1272,8 @@ START_TEST(test_print_long_reply)
 	cfg.reply[CONFIG_REPLY_MAX] = '\0';
 	cfg.reply_len = CONFIG_REPLY_MAX;
 	strcpy(p, "\"\nlog_datagrams true\nworkers 3\nreceive_buffer 4096\nloop_guard true\n"
-		  "loop_guard_ports [1]\nmax_amplification 65535\n");
+		  "loop_guard_ports [1]\nmax_amplification 65535\nallow []\ndeny []\n"
+		  "send_buffer default\n");
 
 	out = print_to_string(&cfg);
 	ck_assert_uint_eq(strlen(out), strlen(want));

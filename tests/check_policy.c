@@ -215,6 +215,53 @@ START_TEST(test_amplification)
 }
 END_TEST
 
+/* allow / deny: deny wins; with allow set, only what it lists. */
+struct acl_case {
+	const char *allow[3];
+	const char *deny[2];
+	const char *from;
+	enum policy_verdict want;
+};
+
+/* clang-format off */
+static const struct acl_case acl_cases[] = {
+	{ { NULL }, { NULL }, "192.0.2.7", POLICY_REPLY },
+	{ { "192.0.2.0/24" }, { NULL }, "192.0.2.7", POLICY_REPLY },
+	{ { "192.0.2.0/24" }, { NULL }, "192.0.3.7", POLICY_NOT_ALLOWED },
+	{ { "192.0.2.0/24" }, { "192.0.2.7" }, "192.0.2.7", POLICY_DENIED },
+	{ { "192.0.2.0/24" }, { "192.0.2.7" }, "192.0.2.8", POLICY_REPLY },
+	{ { NULL }, { "192.0.2.0/24" }, "192.0.2.8", POLICY_DENIED },
+	{ { NULL }, { "192.0.2.0/24" }, "198.51.100.1", POLICY_REPLY },
+	/* v4-mapped senders are IPv4 */
+	{ { "192.0.2.0/24" }, { NULL }, "::ffff:192.0.2.7", POLICY_REPLY },
+	{ { NULL }, { "192.0.2.7" }, "::ffff:192.0.2.7", POLICY_DENIED },
+	/* one family's prefixes do not match the other's senders */
+	{ { "0.0.0.0/0" }, { NULL }, "2001:db8::1", POLICY_NOT_ALLOWED },
+	{ { "::/0" }, { NULL }, "192.0.2.7", POLICY_NOT_ALLOWED },
+	{ { "::/0", "0.0.0.0/0" }, { NULL }, "192.0.2.7", POLICY_REPLY },
+	{ { "2001:db8::/32" }, { "2001:db8::66" }, "2001:db8::66", POLICY_DENIED },
+	{ { "2001:db8::/32" }, { "2001:db8::66" }, "2001:db8::67", POLICY_REPLY },
+	/* the access lists come before the loop guard */
+	{ { NULL }, { "192.0.2.0/24" }, "192.0.2.0", POLICY_DENIED },
+};
+/* clang-format on */
+
+START_TEST(test_access_lists)
+{
+	const struct acl_case *c = &acl_cases[_i];
+	struct config cfg = config_with("Hello UDP Client");
+	const char *why;
+	size_t i;
+
+	for (i = 0; i < 3 && c->allow[i]; i++)
+		ck_assert_int_eq(netaddr_parse_prefix(c->allow[i], &cfg.allow[cfg.nallow++], &why), 0);
+	for (i = 0; i < 2 && c->deny[i]; i++)
+		ck_assert_int_eq(netaddr_parse_prefix(c->deny[i], &cfg.deny[cfg.ndeny++], &why), 0);
+	ck_assert_msg(decide(&cfg, c->from, 40000, NULL, "x", 1) == c->want, "%s: wanted %s",
+		c->from, policy_verdict_name(c->want));
+}
+END_TEST
+
 START_TEST(test_names)
 {
 	int v;
@@ -258,6 +305,9 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_own_reply_truncated);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_ports);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("access lists");
+	tcase_add_loop_test(tc, test_access_lists, 0, sizeof(acl_cases) / sizeof(acl_cases[0]));
 	suite_add_tcase(s, tc);
 	tc = tcase_create("amplification");
 	tcase_add_loop_test(tc, test_amplification, 0, sizeof(amp_cases) / sizeof(amp_cases[0]));

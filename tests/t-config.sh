@@ -21,6 +21,9 @@ receive_buffer default
 loop_guard true
 loop_guard_ports [7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161, 162, 1900, 5353, 11211]
 max_amplification 10
+allow []
+deny []
+send_buffer default
 EOT
 cmp "$T/stdout" "$T/expected" || fail "--check-config printed: $(cat "$T/stdout")"
 [ ! -s "$T/stderr" ] || fail "--check-config wrote to stderr: $(cat "$T/stderr")"
@@ -50,6 +53,9 @@ loop_guard_ports = [
 	7
 ];
 max_amplification = 0;
+allow = ["192.0.2.0/24", "2001:db8::/32", "::ffff:198.51.100.7"];
+deny = ["192.0.2.66"];
+send_buffer = 65536;
 EOT
 "$UDP_REPLYD" --check-config -c "$T/all.conf" >"$T/stdout" || fail "all.conf: exit $?"
 printf '%s: OK\naddress "::1"\nport 65535\nbuffer_size 1\nreply "%s"\n%s\n' "$T/all.conf" \
@@ -59,7 +65,10 @@ workers 256
 receive_buffer 1073741824
 loop_guard false
 loop_guard_ports [53, 7]
-max_amplification 0' >"$T/expected"
+max_amplification 0
+allow ["192.0.2.0/24", "2001:db8::/32", "198.51.100.7/32"]
+deny ["192.0.2.66/32"]
+send_buffer 65536' >"$T/expected"
 cmp -s "$T/stdout" "$T/expected" || fail "all.conf printed: $(cat "$T/stdout")"
 write_conf "$T/names.conf" address=localhost port=1 buffer_size=65535 reply="" workers=auto \
 	raw='log_datagrams = true;' raw='receive_buffer = 4096;' raw='loop_guard = true;' \
@@ -71,7 +80,10 @@ workers auto
 receive_buffer 4096
 loop_guard true
 loop_guard_ports []
-max_amplification 65535' >"$T/expected"
+max_amplification 65535
+allow []
+deny []
+send_buffer default' >"$T/expected"
 cmp -s "$T/stdout" "$T/expected" || fail "names.conf printed: $(cat "$T/stdout")"
 
 # bad NAME EXPECTED-LINE-WITHOUT-FILE < config text: exit 78 and exactly one
@@ -188,6 +200,22 @@ i=1
 bad guard-ports-many '66: loop_guard_ports: more than 64 ports' <"$T/ports.txt"
 bad amplification-range '1: max_amplification: must be an integer from 0 to 65535, not 65536' <<'EOT'
 max_amplification = 65536;
+EOT
+bad acl-host-bits '2: allow: "192.0.2.7/24": host bits set' <<'EOT'
+# a comment
+allow = ["192.0.2.7/24"];
+EOT
+bad acl-not-address '1: deny: "example.org": not an address' <<'EOT'
+deny = ["example.org"];
+EOT
+bad acl-list '1: allow: must be an array of prefixes like ["192.0.2.0/24"], not a list' <<'EOT'
+allow = ("192.0.2.0/24");
+EOT
+bad acl-ints '1: deny: must be an array of prefixes like ["192.0.2.0/24"], not an array of integers' <<'EOT'
+deny = [1, 2];
+EOT
+bad send-buffer-small '1: send_buffer: must be an integer from 4096 to 1073741824, not 1' <<'EOT'
+send_buffer = 1;
 EOT
 # The caps, checked before libconfig reads the file (udp-replyd.conf(5)).
 i=0
