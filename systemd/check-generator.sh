@@ -134,6 +134,11 @@ expect_dropin "three workers, dual stack" 'address = "::";
 workers = 3;' "$(listen 3 '[::]:20001')${nl}ReusePort=yes${nl}BindIPv6Only=both"
 expect_dropin "receive_buffer" 'workers = 1;
 receive_buffer = 1048576;' "$(listen 1 127.0.0.1:20001)${nl}ReusePort=yes${nl}ReceiveBuffer=1048576"
+expect_dropin "send_buffer" 'workers = 1;
+send_buffer = 65536;' "$(listen 1 127.0.0.1:20001)${nl}ReusePort=yes${nl}SendBuffer=65536"
+expect_dropin "both buffers" 'workers = 1;
+send_buffer = 65536;
+receive_buffer = 4096;' "$(listen 1 127.0.0.1:20001)${nl}ReusePort=yes${nl}ReceiveBuffer=4096${nl}SendBuffer=65536"
 expect_dropin "receive_buffer, dual stack, 2 workers" 'address = "::";
 workers = 2;
 receive_buffer = 4096;' \
