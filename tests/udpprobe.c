@@ -8,8 +8,12 @@
  *   udpprobe flood [-t SECONDS] [-q SECONDS] HOST PORT COUNT [SIZE]
  *   udpprobe hold [-t SECONDS] [--reuseport] HOST PORT
  *   udpprobe connect [-t SECONDS] HOST PORT
+ *   udpprobe spoof [-t SECONDS] SRCADDR SRCPORT DSTADDR DSTPORT [MESSAGE | -x HEX]
+ *   udpprobe listen [-t SECONDS] [-c] HOST PORT
  *
  * Exit codes: 0 success, 1 no reply / timeout, 2 usage, 3 system error.
+ * spoof exits 2 for a destination outside 127.0.0.0/8 and 3 without
+ * CAP_NET_RAW (root).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -21,6 +25,8 @@
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -48,6 +54,9 @@
 #define FLOOD_RCVBUF (64 << 20)
 #define HOLD_SECONDS_DEFAULT 120.0
 #define HOLD_REPLY "held"
+#define SPOOF_SECONDS_DEFAULT 2.0
+#define SPOOF_PAYLOAD_MAX (65535 - 20 - 8)
+#define LISTEN_SECONDS_DEFAULT 2.0
 
 static const char *progname = "udpprobe";
 
@@ -63,8 +72,11 @@ static void usage(void)
 		"       %s burst [-t SECONDS] [-n SOCKETS] HOST PORT COUNT [SIZE]\n"
 		"       %s flood [-t SECONDS] [-q SECONDS] HOST PORT COUNT [SIZE]\n"
 		"       %s hold [-t SECONDS] [--reuseport] HOST PORT\n"
-		"       %s connect [-t SECONDS] HOST PORT\n",
-		progname, progname, progname, progname, progname, progname, progname);
+		"       %s connect [-t SECONDS] HOST PORT\n"
+		"       %s spoof [-t SECONDS] SRCADDR SRCPORT DSTADDR DSTPORT [MESSAGE | -x HEX]\n"
+		"       %s listen [-t SECONDS] [-c] HOST PORT\n",
+		progname, progname, progname, progname, progname, progname, progname, progname,
+		progname);
 	exit(EXIT_USAGE);
 }
 
@@ -916,6 +928,252 @@ static int cmd_connect(int argc, char **argv)
 	return 0;
 }
 
+/* ---- spoof: one UDP datagram with a forged IPv4 source, over a raw socket ---- */
+
+/* The Internet checksum's running sum of len bytes (RFC 1071). */
+static uint32_t sum16(uint32_t sum, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+
+	while (len > 1) {
+		sum += (uint32_t)p[0] << 8 | p[1];
+		p += 2;
+		len -= 2;
+	}
+	if (len)
+		sum += (uint32_t)p[0] << 8;
+	return sum;
+}
+
+static uint16_t fold16(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)~sum;
+}
+
+static void parse_ipv4(const char *text, struct in_addr *addr, const char *what)
+{
+	if (inet_pton(AF_INET, text, addr) != 1) {
+		fprintf(stderr, "%s: bad %s (an IPv4 address): %s\n", progname, what, text);
+		exit(EXIT_USAGE);
+	}
+}
+
+/*
+ * Builds the IPv4 and UDP headers itself (IPPROTO_RAW implies IP_HDRINCL),
+ * with a correct UDP checksum, and sends the one datagram to a loopback
+ * destination. The kernel fills in the IP header checksum and, when they
+ * are 0, the packet id and the source address: a 0.0.0.0 source cannot be
+ * forged this way.
+ */
+static int cmd_spoof(int argc, char **argv)
+{
+	static unsigned char packet[65535];
+	struct ip *ip = (struct ip *)packet;
+	struct udphdr *udp = (struct udphdr *)(packet + sizeof(struct ip));
+	unsigned char *payload = packet + sizeof(struct ip) + sizeof(struct udphdr);
+	double timeout = SPOOF_SECONDS_DEFAULT, deadline;
+	struct sockaddr_in dst;
+	struct in_addr saddr, daddr;
+	unsigned long sport, dport;
+	size_t len = 0, total;
+	char *hex = NULL;
+	uint32_t sum;
+	uint16_t csum;
+	int fd, opt;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+t:x:")) != -1) {
+		switch (opt) {
+		case 't':
+			timeout = parse_seconds(optarg);
+			break;
+		case 'x':
+			hex = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	/* -x may also follow the addresses, as with ask. */
+	if (argc == 6 && strcmp(argv[4], "-x") == 0 && !hex) {
+		hex = argv[5];
+		argc = 4;
+	}
+	if (argc < 4 || argc > 5 || (argc == 5 && hex))
+		usage();
+	parse_ipv4(argv[0], &saddr, "source address");
+	sport = parse_ulong(argv[1], 65535, "source port");
+	parse_ipv4(argv[2], &daddr, "destination address");
+	dport = parse_ulong(argv[3], 65535, "destination port");
+	if ((ntohl(daddr.s_addr) >> 24) != 127) {
+		fprintf(stderr, "%s: spoof sends to loopback (127.0.0.0/8) only, not %s\n",
+			progname, argv[2]);
+		return EXIT_USAGE;
+	}
+	if (dport == 0) {
+		fprintf(stderr, "%s: bad destination port: 0\n", progname);
+		return EXIT_USAGE;
+	}
+	if (hex) {
+		len = parse_hex(hex, payload, SPOOF_PAYLOAD_MAX);
+	} else if (argc == 5) {
+		len = strlen(argv[4]);
+		if (len > SPOOF_PAYLOAD_MAX) {
+			fprintf(stderr, "%s: payload longer than %d bytes\n", progname,
+				SPOOF_PAYLOAD_MAX);
+			return EXIT_USAGE;
+		}
+		memcpy(payload, argv[4], len);
+	}
+	total = sizeof(struct ip) + sizeof(struct udphdr) + len;
+
+	memset(packet, 0, sizeof(struct ip) + sizeof(struct udphdr));
+	ip->ip_v = 4;
+	ip->ip_hl = sizeof(struct ip) / 4;
+	ip->ip_tos = 0;
+	ip->ip_len = htons((uint16_t)total);
+	ip->ip_id = htons((uint16_t)(getpid() ^ (unsigned)(now() * 1e6)));
+	ip->ip_off = 0;
+	ip->ip_ttl = 64;
+	ip->ip_p = IPPROTO_UDP;
+	ip->ip_src = saddr;
+	ip->ip_dst = daddr;
+	ip->ip_sum = fold16(sum16(0, ip, sizeof(struct ip)));
+
+	udp->uh_sport = htons((uint16_t)sport);
+	udp->uh_dport = htons((uint16_t)dport);
+	udp->uh_ulen = htons((uint16_t)(sizeof(struct udphdr) + len));
+	udp->uh_sum = 0;
+	/* The pseudo-header: source, destination, zero, protocol, UDP length. */
+	sum = sum16(0, &ip->ip_src, 4);
+	sum = sum16(sum, &ip->ip_dst, 4);
+	sum += IPPROTO_UDP;
+	sum += (uint32_t)(sizeof(struct udphdr) + len);
+	sum = sum16(sum, udp, sizeof(struct udphdr) + len);
+	csum = fold16(sum);
+	/* 0 means "no checksum" in UDP over IPv4: send all ones instead. */
+	udp->uh_sum = htons(csum ? csum : 0xffff);
+
+	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+	if (fd < 0) {
+		if (errno == EPERM || errno == EACCES) {
+			fprintf(stderr, "%s: spoof needs root (CAP_NET_RAW): socket: %s\n",
+				progname, strerror(errno));
+			return EXIT_SYSERR;
+		}
+		die_errno("socket");
+	}
+	memset(&dst, 0, sizeof(dst));
+	dst.sin_family = AF_INET;
+	dst.sin_addr = daddr;
+	deadline = now() + timeout;
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+
+		if (sendto(fd, packet, total, MSG_DONTWAIT, (struct sockaddr *)&dst,
+			   sizeof(dst)) >= 0)
+			break;
+		if (errno != EINTR && errno != EAGAIN && errno != ENOBUFS)
+			die_errno("sendto");
+		if (now() >= deadline) {
+			fprintf(stderr, "%s: could not send within %g s\n", progname, timeout);
+			return EXIT_TIMEOUT;
+		}
+		if (poll(&pfd, 1, ms_until(deadline)) < 0 && errno != EINTR)
+			die_errno("poll");
+	}
+	close(fd);
+	return 0;
+}
+
+/* ---- listen: bind HOST PORT and count what arrives, answering nothing ---- */
+
+/*
+ * Prints "bound" once bound, then, when the time is up or on SIGTERM,
+ * "received N". With -c also "received N" after every datagram, so that a
+ * test can watch the count grow.
+ */
+static int cmd_listen(int argc, char **argv)
+{
+	static unsigned char buf[DATAGRAM_MAX];
+	double timeout = LISTEN_SECONDS_DEFAULT, deadline;
+	struct sockaddr_storage ss;
+	struct sigaction sa;
+	socklen_t sslen;
+	unsigned long received = 0;
+	bool each = false;
+	int fd, opt, on = 1;
+
+	optind = 1;
+	while ((opt = getopt(argc, argv, "+t:c")) != -1) {
+		switch (opt) {
+		case 't':
+			timeout = parse_seconds(optarg);
+			break;
+		case 'c':
+			each = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (argc - optind != 2)
+		usage();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+		die_errno("sigaction");
+
+	resolve(argv[optind], argv[optind + 1], AF_UNSPEC, 1, &ss, &sslen);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die_errno("socket");
+	/* Next to a wildcard socket that also says SO_REUSEADDR. */
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on)) < 0)
+		die_errno("setsockopt SO_REUSEADDR");
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0)
+		die_errno("bind");
+	printf("bound\n");
+	if (fflush(stdout) == EOF)
+		die_errno("stdout");
+
+	deadline = now() + timeout;
+	while (!stop_requested) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+		int rc = poll(&pfd, 1, ms_until(deadline));
+
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			die_errno("poll");
+		}
+		if (rc == 0)
+			break;
+		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0) {
+			if (errno == EINTR || errno == EAGAIN || errno == ECONNREFUSED)
+				continue;
+			die_errno("recv");
+		}
+		received++;
+		if (each) {
+			printf("received %lu\n", received);
+			if (fflush(stdout) == EOF)
+				die_errno("stdout");
+		}
+	}
+	close(fd);
+	printf("received %lu\n", received);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd;
@@ -939,6 +1197,10 @@ int main(int argc, char **argv)
 		return cmd_hold(argc, argv);
 	if (strcmp(cmd, "connect") == 0)
 		return cmd_connect(argc, argv);
+	if (strcmp(cmd, "spoof") == 0)
+		return cmd_spoof(argc, argv);
+	if (strcmp(cmd, "listen") == 0)
+		return cmd_listen(argc, argv);
 	usage();
 	return EXIT_USAGE;
 }
