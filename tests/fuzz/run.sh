@@ -3,7 +3,7 @@
 #
 # usage: tests/fuzz/run.sh [SECONDS [HARNESS...]]
 #   SECONDS   run time of each harness (default 60)
-#   HARNESS   fuzz_config, fuzz_escape, fuzz_netaddr (default: all)
+#   HARNESS   fuzz_config, fuzz_escape, fuzz_netaddr, fuzz_policy (default: all)
 # environment:
 #   CC                clang with libFuzzer (default clang)
 #   FUZZ_JOBS         harnesses run at once (default: the number of CPUs)
@@ -15,14 +15,15 @@
 # (new inputs go to the temp dir, never into the tree) and exits 1 if any
 # harness crashed, leaked, hit undefined behaviour or broke an invariant,
 # printing the reproducer's path and how to replay it. 77 if clang cannot
-# build a fuzzer.
+# build a fuzzer. `make check` replays the seeds and reproducers without
+# libFuzzer (replay_* in tests/Makefile.am, tests/fuzz/replay.c).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-harnesses=${*:-fuzz_config fuzz_escape fuzz_netaddr}
+harnesses=${*:-fuzz_config fuzz_escape fuzz_netaddr fuzz_policy}
 CC=${CC:-clang}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 
@@ -62,6 +63,7 @@ for h in $harnesses; do
 	fuzz_config) srcs="config.c config-libconfig15.c escape.c netaddr.c" ;;
 	fuzz_escape) srcs="escape.c record.c log.c netaddr.c" ;;
 	fuzz_netaddr) srcs="netaddr.c" ;;
+	fuzz_policy) srcs="policy.c netaddr.c" ;;
 	*) echo "run.sh: no harness '$h'" >&2; exit 2 ;;
 	esac
 	echo "run.sh: building $h"
