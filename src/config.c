@@ -399,6 +399,20 @@ static char *read_file(const struct loader *ld, size_t *lenp)
 	return text;
 }
 
+/*
+ * libconfig 1.5 does not survive a failed allocation while it parses: its
+ * scanner exits the process ("out of dynamic memory"), its string buffers
+ * crash. So first make sure the memory is there (under a tight RLIMIT_AS):
+ * measured, it needs less than 8 bytes per byte of text and 256 KiB.
+ */
+static bool parse_room(size_t len)
+{
+	void *room = malloc(CONFIG_PARSE_ROOM(len));
+
+	free(room);
+	return room != NULL;
+}
+
 int config_load(const char *path, struct config **out, char *err, size_t errlen)
 {
 	struct loader ld = { .path = path, .err = err, .errlen = errlen };
@@ -415,6 +429,11 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 	if (libconfig15_check_text(path, text, len, err, errlen) < 0) {
 		free(text);
 		return -1;
+	}
+	if (!parse_room(len)) {
+		fail(&ld, 0, "not enough memory to parse the file (%zu bytes)", len);
+		free(text);
+		return -ENOMEM;
 	}
 	config_init(&cf);
 	if (!config_read_string(&cf, text)) {

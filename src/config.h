@@ -78,10 +78,14 @@ struct config {
 	int send_buffer;	/* SO_SNDBUF bytes for sockets we bind; 0 = kernel default */
 };
 
+/* What parsing a file of len bytes may need at most (config_load checks it is there). */
+#define CONFIG_PARSE_ROOM(len) (16 * (len) + 1024 * 1024)
+
 /*
  * Read and validate PATH. On success *out is a new config and 0 is returned.
  * On failure -1 is returned and err holds "PATH:LINE: what is wrong"
- * (LINE is 0 when the problem is the file as a whole).
+ * (LINE is 0 when the problem is the file as a whole); -ENOMEM when there
+ * is not the memory to parse it (err says so too).
  */
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
 void config_free(struct config *cfg);

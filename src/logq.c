@@ -14,6 +14,7 @@
 #include "counter.h"
 #include "log.h"
 #include "logq.h"
+#include "thread.h"
 #include "netaddr.h"
 
 /* A record in a ring; len 0 marks the unused end before a wrap. */
@@ -331,7 +332,7 @@ struct logq *logq_start(unsigned nrings)
 			goto fail;
 		}
 	}
-	err = pthread_create(&q->thread, NULL, writer_main, q);
+	err = thread_start(&q->thread, writer_main, q);
 	if (err) {
 		errno = err;
 		log_err("log writer thread");

@@ -1,4 +1,5 @@
 /* udp-replyd - answer every UDP datagram with the configured reply */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ int main(int argc, char *argv[])
 	const char *path = DEFAULT_CONFIG;
 	char err[CONFIG_ERROR_MAX];
 	struct config *cfg;
-	int opt, check = 0;
+	int opt, check = 0, rc;
 
 	while ((opt = getopt_long(argc, argv, "c:thV", options, NULL)) != -1) {
 		switch (opt) {
@@ -122,9 +123,10 @@ int main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	log_open("udp-replyd", target);
-	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
+	rc = config_load(path, &cfg, err, sizeof(err));
+	if (rc < 0) {
 		fprintf(stderr, "%s\n", err);
-		return EX_CONFIG;
+		return rc == -ENOMEM ? EX_OSERR : EX_CONFIG;
 	}
 	if (check)
 		return check_config(cfg);

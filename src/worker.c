@@ -10,6 +10,7 @@
 
 #include "counter.h"
 #include "log.h"
+#include "thread.h"
 #include "worker.h"
 
 /* A receive queue of 1 GiB (receive_buffer's most) holds fewer batches. */
@@ -359,7 +360,7 @@ int worker_start(struct worker *w)
 		r = watch(w, w->gen->ls);
 	if (r < 0)
 		return -r;
-	return pthread_create(&w->thread, NULL, worker_main, w);
+	return thread_start(&w->thread, worker_main, w);
 }
 
 void worker_poke(struct worker *w)
