@@ -60,22 +60,28 @@ static const char *type_name(int type)
 	}
 }
 
-static int get_integer(const struct loader *ld, const config_setting_t *s, long long min,
-	long long max, long long *out)
+/* An integer min..max; errors name it as name ("rate_limit.rate" for one in a group). */
+static int get_integer_named(const struct loader *ld, const config_setting_t *s,
+	const char *name, long long min, long long max, long long *out)
 {
 	int line = (int)config_setting_source_line(s);
 	int type = config_setting_type(s);
 	long long v = 0;
 
 	if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
-		return fail(ld, line, "%s: must be an integer, not %s", config_setting_name(s),
-			type_name(type));
+		return fail(ld, line, "%s: must be an integer, not %s", name, type_name(type));
 	v = config_setting_get_int64(s);
 	if (v < min || v > max)
-		return fail(ld, line, "%s: must be an integer from %lld to %lld, not %lld",
-			config_setting_name(s), min, max, v);
+		return fail(ld, line, "%s: must be an integer from %lld to %lld, not %lld", name,
+			min, max, v);
 	*out = v;
 	return 0;
+}
+
+static int get_integer(const struct loader *ld, const config_setting_t *s, long long min,
+	long long max, long long *out)
+{
+	return get_integer_named(ld, s, config_setting_name(s), min, max, out);
 }
 
 static int get_boolean(const struct loader *ld, const config_setting_t *s, bool *out)
@@ -193,13 +199,14 @@ static int get_guard_ports(const struct loader *ld, const config_setting_t *s,
 }
 
 /*
- * allow / deny = [ "PREFIX", ... ]: an array of 0 to CONFIG_ACL_MAX
- * strings, each an address or a CIDR prefix; duplicates kept once.
+ * allow / deny / rate_limit.exempt = [ "PREFIX", ... ]: an array of 0 to
+ * CONFIG_ACL_MAX strings, each an address or a CIDR prefix; duplicates kept
+ * once. Errors name the setting as name.
  */
-static int get_prefixes(const struct loader *ld, const config_setting_t *s,
+static int get_prefixes(const struct loader *ld, const config_setting_t *s, const char *name,
 	struct netaddr_prefix *out, size_t *nout)
 {
-	const char *name = config_setting_name(s), *text, *why;
+	const char *text, *why;
 	int line = (int)config_setting_source_line(s);
 	int type = config_setting_type(s), i, count;
 	struct netaddr_prefix p;
@@ -232,6 +239,63 @@ static int get_prefixes(const struct loader *ld, const config_setting_t *s,
 			out[n++] = p;
 	}
 	*nout = n;
+	return 0;
+}
+
+/* The ranges of the rate_limit group's integers (udp-replyd.conf(5)). */
+#define RATE_LIMIT_RATE_MAX 1000000
+#define RATE_LIMIT_BURST_MAX 1000000
+#define RATE_LIMIT_IPV4_PREFIX_MIN 8
+#define RATE_LIMIT_IPV6_PREFIX_MIN 16
+
+/*
+ * rate_limit = { rate = N; burst = N; ipv4_prefix = N; ipv6_prefix = N;
+ * exempt = [ "PREFIX", ... ]; }: every key optional, the defaults of
+ * config_new() stay for those left out; rate = 0 turns the limit off.
+ */
+static int get_rate_limit(const struct loader *ld, const config_setting_t *s,
+	struct config *cfg)
+{
+	int type = config_setting_type(s), i, count;
+	long long v;
+
+	if (type != CONFIG_TYPE_GROUP)
+		return fail(ld, (int)config_setting_source_line(s),
+			"rate_limit: must be a group like { rate = 100; }, not %s",
+			type_name(type));
+	count = config_setting_length(s);
+	for (i = 0; i < count; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *name = config_setting_name(e);
+
+		if (!strcmp(name, "rate")) {
+			if (get_integer_named(ld, e, "rate_limit.rate", 0, RATE_LIMIT_RATE_MAX, &v))
+				return -1;
+			cfg->rate = (unsigned)v;
+		} else if (!strcmp(name, "burst")) {
+			if (get_integer_named(ld, e, "rate_limit.burst", 1, RATE_LIMIT_BURST_MAX,
+				    &v))
+				return -1;
+			cfg->burst = (unsigned)v;
+		} else if (!strcmp(name, "ipv4_prefix")) {
+			if (get_integer_named(ld, e, "rate_limit.ipv4_prefix",
+				    RATE_LIMIT_IPV4_PREFIX_MIN, 32, &v))
+				return -1;
+			cfg->ipv4_prefix = (unsigned)v;
+		} else if (!strcmp(name, "ipv6_prefix")) {
+			if (get_integer_named(ld, e, "rate_limit.ipv6_prefix",
+				    RATE_LIMIT_IPV6_PREFIX_MIN, 128, &v))
+				return -1;
+			cfg->ipv6_prefix = (unsigned)v;
+		} else if (!strcmp(name, "exempt")) {
+			if (get_prefixes(ld, e, "rate_limit.exempt", cfg->exempt, &cfg->nexempt))
+				return -1;
+		} else {
+			return fail(ld, (int)config_setting_source_line(e),
+				"rate_limit: unknown setting \"%s\"", name);
+		}
+	}
+	cfg->rate_limit = cfg->rate > 0;
 	return 0;
 }
 
@@ -306,9 +370,11 @@ static int apply_setting(const struct loader *ld, const config_setting_t *s, str
 	if (!strcmp(name, "loop_guard_ports"))
 		return get_guard_ports(ld, s, cfg);
 	if (!strcmp(name, "allow"))
-		return get_prefixes(ld, s, cfg->allow, &cfg->nallow);
+		return get_prefixes(ld, s, name, cfg->allow, &cfg->nallow);
 	if (!strcmp(name, "deny"))
-		return get_prefixes(ld, s, cfg->deny, &cfg->ndeny);
+		return get_prefixes(ld, s, name, cfg->deny, &cfg->ndeny);
+	if (!strcmp(name, "rate_limit"))
+		return get_rate_limit(ld, s, cfg);
 	if (!strcmp(name, "send_buffer")) {
 		if (get_integer(ld, s, CONFIG_RECEIVE_BUFFER_MIN, CONFIG_RECEIVE_BUFFER_MAX, &v))
 			return -1;
@@ -343,6 +409,15 @@ static struct config *config_new(const char *path)
 	memcpy(cfg->guard_ports, guard_ports, sizeof(guard_ports));
 	cfg->nguard_ports = sizeof(guard_ports) / sizeof(guard_ports[0]);
 	cfg->max_amplification = CONFIG_MAX_AMPLIFICATION_DEFAULT;
+	cfg->rate_limit = true;
+	cfg->rate = CONFIG_RATE_DEFAULT;
+	cfg->burst = CONFIG_BURST_DEFAULT;
+	cfg->ipv4_prefix = CONFIG_IPV4_PREFIX_DEFAULT;
+	cfg->ipv6_prefix = CONFIG_IPV6_PREFIX_DEFAULT;
+	/* Loopback: local tests, benchmarks and clients are not throttled. */
+	if (netaddr_parse_prefix("127.0.0.0/8", &cfg->exempt[0], NULL) == 0 &&
+	    netaddr_parse_prefix("::1", &cfg->exempt[1], NULL) == 0)
+		cfg->nexempt = 2;
 	if (!cfg->path || !cfg->address || !cfg->reply) {
 		config_free(cfg);
 		return NULL;
@@ -520,6 +595,12 @@ void config_print(FILE *out, const struct config *cfg)
 		fputs("send_buffer default\n", out);
 	else
 		fprintf(out, "send_buffer %d\n", cfg->send_buffer);
+	if (cfg->rate_limit)
+		fprintf(out, "rate_limit %u/s burst %u ipv4_prefix %u ipv6_prefix %u\n", cfg->rate,
+			cfg->burst, cfg->ipv4_prefix, cfg->ipv6_prefix);
+	else
+		fputs("rate_limit off\n", out);
+	print_prefixes(out, "rate_limit_exempt", cfg->exempt, cfg->nexempt);
 }
 
 int config_same_endpoint(const struct config *a, const struct config *b)

@@ -34,6 +34,12 @@
 /* Prefixes in allow, and in deny: each sender is checked against them all. */
 #define CONFIG_ACL_MAX 64
 
+/* The rate limit's defaults: a /24 or /56 may send 100 requests a second, 200 at once. */
+#define CONFIG_RATE_DEFAULT 100
+#define CONFIG_BURST_DEFAULT 200
+#define CONFIG_IPV4_PREFIX_DEFAULT 24
+#define CONFIG_IPV6_PREFIX_DEFAULT 56
+
 #define CONFIG_WORKERS_AUTO 0
 #define CONFIG_WORKERS_MAX 256
 #define CONFIG_RECEIVE_BUFFER_MIN 4096
@@ -49,7 +55,7 @@
  */
 /* Room for the longest reply written as \xHH escapes (262,028 bytes), and comments. */
 #define CONFIG_FILE_MAX (512 * 1024)
-/* A name followed by '=' or ':', at any depth; the file has 10 settings. */
+/* A name followed by '=' or ':', at any depth; a file with every setting has 19 names. */
 #define CONFIG_SETTINGS_MAX 128
 
 /* Room for one "FILE:LINE: what is wrong" line. */
@@ -76,6 +82,11 @@ struct config {
 	struct netaddr_prefix deny[CONFIG_ACL_MAX];	/* never these senders */
 	size_t ndeny;
 	int send_buffer;	/* SO_SNDBUF bytes for sockets we bind; 0 = kernel default */
+	bool rate_limit;	/* rate > 0 */
+	unsigned rate, burst;	/* replies per second per source prefix, bucket size */
+	unsigned ipv4_prefix, ipv6_prefix;	/* the prefix a bucket counts */
+	struct netaddr_prefix exempt[CONFIG_ACL_MAX];	/* never limited */
+	size_t nexempt;
 };
 
 /* What parsing a file of len bytes may need at most (config_load checks it is there). */

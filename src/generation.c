@@ -152,6 +152,7 @@ int generation_build(struct config *cfg, struct listeners *ls, const struct gene
 	ls = NULL;
 	listeners_describe(g->ls, g->where, sizeof(g->where));
 	compile_policy(g);
+	listeners_steer(g->ls, g->cfg->ipv4_prefix, g->cfg->ipv6_prefix);
 	*out = g;
 	return 0;
 fail:

@@ -1,6 +1,7 @@
 /* listeners.c - activated or bound datagram sockets, one per worker per address */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
 #include <linux/membarrier.h>
 #include <linux/sock_diag.h>
 #include <netinet/in.h>
@@ -351,6 +352,74 @@ void listeners_retire(struct listeners *ls)
 	}
 	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) < 0)
 		log_warn("membarrier");
+}
+
+/* The mask of the first bits of a 32-bit word, of a prefix len bits into it. */
+static uint32_t word_mask(unsigned len, unsigned word)
+{
+	unsigned bits = len > word * 32 ? len - word * 32 : 0;
+
+	return bits >= 32 ? 0xffffffffu : bits == 0 ? 0 : ~(0xffffffffu >> bits);
+}
+
+/*
+ * A classic BPF program for a reuseport group of n sockets: the index of
+ * the socket is a hash of the sender's prefix (IPv4 /v4len, IPv6 /v6len),
+ * read from the network header, which IPv4 datagrams on IPv6 sockets have
+ * too. So every datagram of a prefix goes to one worker.
+ */
+static unsigned steer_program(struct sock_filter *f, unsigned n, unsigned v4len, unsigned v6len)
+{
+	unsigned i = 0, w, v6;
+
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_B | BPF_ABS, SKF_NET_OFF);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 4);
+	v6 = i;
+	f[i++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 4, 0, 0);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 12);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, word_mask(v4len, 0));
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_JMP | BPF_JA, 0);	/* to the hash */
+	f[v6].jf = (uint8_t)(i - v6 - 1);
+	/* IPv6: the source is 4 words at 8; A = ((w0 * K + w1) * K + w2) * K + w3 */
+	for (w = 0; w < 4; w++) {
+		f[i++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SKF_NET_OFF + 8 + 4 * w);
+		f[i++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_AND | BPF_K, word_mask(v6len, w));
+		if (w > 0) {
+			f[i++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_ADD | BPF_X, 0);
+		}
+		if (w < 3) {
+			f[i++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u);
+			f[i++] = (struct sock_filter)BPF_STMT(BPF_MISC | BPF_TAX, 0);
+		}
+	}
+	f[v6 + 3].k = i - (v6 + 3) - 1;	/* the IPv4 branch jumps here */
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MUL | BPF_K, 0x9e3779b1u);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_RSH | BPF_K, 16);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_ALU | BPF_MOD | BPF_K, n);
+	f[i++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_A, 0);
+	return i;
+}
+
+void listeners_steer(const struct listeners *ls, unsigned v4len, unsigned v6len)
+{
+	struct sock_filter f[40];
+	struct sock_fprog prog = { .filter = f };
+	unsigned members;
+	size_t i, j;
+
+	for (i = 0; i < ls->n; i++) {
+		if (ls->l[i].worker != 0)
+			continue;
+		for (j = 0, members = 0; j < ls->n; j++)
+			members += same_addr(&ls->l[j], &ls->l[i]);
+		if (members < 2)
+			continue;
+		prog.len = (unsigned short)steer_program(f, members, v4len, v6len);
+		if (setsockopt(ls->l[i].fd, SOL_SOCKET, SO_ATTACH_REUSEPORT_CBPF, &prog,
+			       sizeof(prog)) < 0)
+			log_warn("cannot steer source prefixes to workers on socket %d: the rate "
+				 "limit holds per worker", ls->l[i].fd);
+	}
 }
 
 uint64_t listeners_kernel_drops(const struct listeners *ls)

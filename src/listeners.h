@@ -79,6 +79,13 @@ bool listeners_serve(const struct listeners *ls, const struct endpoint *ep, size
  */
 void listeners_retire(struct listeners *ls);
 
+/*
+ * Steer each sender's prefix (IPv4 /v4len, IPv6 /v6len) to one worker's
+ * socket in every reuseport group of ls (SO_ATTACH_REUSEPORT_CBPF), so that
+ * a per-prefix limit kept by each worker holds across all of them.
+ */
+void listeners_steer(const struct listeners *ls, unsigned v4len, unsigned v6len);
+
 /* Datagrams the kernel dropped on ls's sockets since we took them. */
 uint64_t listeners_kernel_drops(const struct listeners *ls);
 

@@ -129,6 +129,11 @@ enum policy_verdict policy_decide(const struct policy *p, const struct sockaddr 
 	return POLICY_REPLY;
 }
 
+bool policy_exempt(const struct config *cfg, const struct sockaddr *sa)
+{
+	return listed(cfg->exempt, cfg->nexempt, sa);
+}
+
 const char *policy_verdict_name(enum policy_verdict v)
 {
 	static const char *const names[POLICY_VERDICTS] = {
@@ -142,6 +147,7 @@ const char *policy_verdict_name(enum policy_verdict v)
 		[POLICY_BAD_SOURCE] = "bad-source",
 		[POLICY_OWN_REPLY] = "own-reply",
 		[POLICY_AMPLIFICATION] = "amplification",
+		[POLICY_RATE_LIMITED] = "rate-limit",
 	};
 
 	return v < POLICY_VERDICTS ? names[v] : "unknown";

@@ -34,6 +34,7 @@ enum policy_verdict {
 	POLICY_BAD_SOURCE,	/* broadcast, multicast or unspecified source */
 	POLICY_OWN_REPLY,	/* the payload is the reply text */
 	POLICY_AMPLIFICATION,	/* the reply is too large for the request */
+	POLICY_RATE_LIMITED,	/* the sender's prefix is over its rate (ratelimit.c) */
 	POLICY_VERDICTS
 };
 
@@ -54,6 +55,9 @@ void policy_init(struct policy *p, const struct config *cfg, const uint16_t *por
 enum policy_verdict policy_decide(const struct policy *p, const struct sockaddr *remote,
 	const struct sockaddr *local, uint16_t local_port, const unsigned char *payload,
 	size_t len, size_t size);
+
+/* Is sa never rate limited (cfg's rate_limit exempt list)? */
+bool policy_exempt(const struct config *cfg, const struct sockaddr *sa);
 
 /* "self", "port-zero", ...: the name of a drop reason in fields and messages. */
 const char *policy_verdict_name(enum policy_verdict v);

@@ -5,11 +5,13 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-event.h>
 
 #include "counter.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "thread.h"
 #include "worker.h"
 
@@ -160,6 +162,8 @@ static int serve_batch(struct worker *w, struct listener *l, const struct genera
 {
 	struct worker_batch *b = w->batch;
 	enum policy_verdict verdict;
+	uint32_t now_ms = 0;
+	struct timespec ts;
 	int n, i, k;
 
 	batch_prepare(b, generation_buffers(g, w->id), g->cfg->buffer_size);
@@ -181,6 +185,15 @@ static int serve_batch(struct worker *w, struct listener *l, const struct genera
 			b->local[i].sa.sa_family == AF_UNSPEC ? NULL : &b->local[i].sa, l->port,
 			b->in_iov[i].iov_base, b->in[i].msg_len < g->cfg->buffer_size ?
 			b->in[i].msg_len : g->cfg->buffer_size, b->in[i].msg_len);
+		if (verdict == POLICY_REPLY && g->cfg->rate_limit &&
+		    !policy_exempt(g->cfg, &b->peer[i].sa)) {
+			if (!now_ms) {
+				clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+				now_ms = (uint32_t)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000) | 1;
+			}
+			if (!ratelimit_allow(w->ratelimit, &b->peer[i].sa, now_ms))
+				verdict = POLICY_RATE_LIMITED;
+		}
 		b->answered[i] = verdict == POLICY_REPLY;
 		if (!b->answered[i]) {
 			counter_add(&w->count.dropped[verdict], 1);
@@ -295,6 +308,7 @@ static int switch_generation(struct worker *w)
 		r = watch(w, latest->ls);
 	}
 	w->gen = latest;
+	ratelimit_configure(w->ratelimit, latest->cfg);
 	atomic_store_explicit(&w->serving, latest, memory_order_release);
 	if (eventfd_write(w->ack_fd, 1) < 0) {
 		/* The main thread also collects on its timer. */
@@ -348,9 +362,11 @@ int worker_start(struct worker *w)
 	w->gen = atomic_load(w->latest);
 	atomic_init(&w->serving, w->gen);
 	w->batch = calloc(1, sizeof(*w->batch));
+	w->ratelimit = calloc(1, sizeof(*w->ratelimit));
 	w->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (!w->batch || w->ctl_fd < 0)
+	if (!w->batch || !w->ratelimit || w->ctl_fd < 0)
 		return ENOMEM;
+	ratelimit_configure(w->ratelimit, w->gen->cfg);
 	r = sd_event_new(&event);
 	if (r < 0)
 		return -r;
@@ -378,4 +394,5 @@ void worker_stop(struct worker *w)
 	sd_event_unref(w->event);
 	close(w->ctl_fd);
 	free(w->batch);
+	free(w->ratelimit);
 }

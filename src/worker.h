@@ -46,6 +46,7 @@ struct worker {
 	/* the worker thread's own */
 	struct generation *gen;
 	struct worker_batch *batch;
+	struct ratelimit *ratelimit;		/* this worker's prefixes' buckets */
 	struct worker_watch *watch;
 	size_t nwatch;
 	void *event;				/* sd_event */

@@ -159,6 +159,12 @@ START_TEST(test_good)
 	ck_assert(cfg->loop_guard);
 	ck_assert_uint_eq(cfg->nguard_ports, 15);
 	ck_assert_uint_eq(cfg->max_amplification, CONFIG_MAX_AMPLIFICATION_DEFAULT);
+	ck_assert(cfg->rate_limit);
+	ck_assert_uint_eq(cfg->rate, CONFIG_RATE_DEFAULT);
+	ck_assert_uint_eq(cfg->burst, CONFIG_BURST_DEFAULT);
+	ck_assert_uint_eq(cfg->ipv4_prefix, CONFIG_IPV4_PREFIX_DEFAULT);
+	ck_assert_uint_eq(cfg->ipv6_prefix, CONFIG_IPV6_PREFIX_DEFAULT);
+	ck_assert_uint_eq(cfg->nexempt, 2);
 	config_free(cfg);
 }
 END_TEST
@@ -421,6 +427,10 @@ START_TEST(test_default_constants)
 	ck_assert_int_eq(CONFIG_GUARD_PORTS_MAX, 64);
 	ck_assert_int_eq(CONFIG_MAX_AMPLIFICATION_DEFAULT, 10);
 	ck_assert_int_eq(CONFIG_MAX_AMPLIFICATION_MAX, 65535);
+	ck_assert_int_eq(CONFIG_RATE_DEFAULT, 100);
+	ck_assert_int_eq(CONFIG_BURST_DEFAULT, 200);
+	ck_assert_int_eq(CONFIG_IPV4_PREFIX_DEFAULT, 24);
+	ck_assert_int_eq(CONFIG_IPV6_PREFIX_DEFAULT, 56);
 	{
 		static const uint16_t want[] = { 7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161,
 			162, 1900, 5353, 11211 };
@@ -432,6 +442,146 @@ START_TEST(test_default_constants)
 	}
 	/* The longest reply, every byte a \xHH escape, fits with room for comments. */
 	ck_assert_int_gt(CONFIG_FILE_MAX, 4 * CONFIG_REPLY_MAX + 4096);
+}
+END_TEST
+
+/* ---- rate_limit ------------------------------------------------------- */
+
+#define RL_EXEMPT_MAX 4
+
+struct rate_case {
+	const char *name;
+	const char *text;
+	bool rate_limit;
+	unsigned rate, burst, ipv4_prefix, ipv6_prefix;
+	size_t nexempt;
+	const char *exempt[RL_EXEMPT_MAX]; /* as netaddr_prefix_format() writes them */
+};
+
+#define RL_DEFAULT_EXEMPT 2, { "127.0.0.0/8", "::1/128" }
+
+/* clang-format off */
+static const struct rate_case rate_cases[] = {
+	{ "rl-defaults", "", true, 100, 200, 24, 56, RL_DEFAULT_EXEMPT },
+	{ "rl-empty-group", "rate_limit = { };\n", true, 100, 200, 24, 56, RL_DEFAULT_EXEMPT },
+	{ "rl-colon", "rate_limit : { }\n", true, 100, 200, 24, 56, RL_DEFAULT_EXEMPT },
+	{ "rl-rate", "rate_limit = { rate = 5; };\n", true, 5, 200, 24, 56, RL_DEFAULT_EXEMPT },
+	{ "rl-rate-max", "rate_limit = { rate = 1000000; };\n", true, 1000000, 200, 24, 56,
+		RL_DEFAULT_EXEMPT },
+	{ "rl-rate-1", "rate_limit = { rate = 1; };\n", true, 1, 200, 24, 56, RL_DEFAULT_EXEMPT },
+	/* 0 switches the limit off; the other keys are still read and kept. */
+	{ "rl-rate-0", "rate_limit = { rate = 0; };\n", false, 0, 200, 24, 56, RL_DEFAULT_EXEMPT },
+	{ "rl-rate-0-and-more", "rate_limit = { rate = 0; burst = 7; ipv4_prefix = 16; };\n",
+		false, 0, 7, 16, 56, RL_DEFAULT_EXEMPT },
+	{ "rl-rate-hex", "rate_limit = { rate = 0x40; };\n", true, 64, 200, 24, 56,
+		RL_DEFAULT_EXEMPT },
+	{ "rl-rate-int64", "rate_limit = { rate = 1000L; };\n", true, 1000, 200, 24, 56,
+		RL_DEFAULT_EXEMPT },
+	{ "rl-burst-1", "rate_limit = { burst = 1; };\n", true, 100, 1, 24, 56, RL_DEFAULT_EXEMPT },
+	{ "rl-burst-max", "rate_limit = { burst = 1000000; };\n", true, 100, 1000000, 24, 56,
+		RL_DEFAULT_EXEMPT },
+	{ "rl-ipv4-8", "rate_limit = { ipv4_prefix = 8; };\n", true, 100, 200, 8, 56,
+		RL_DEFAULT_EXEMPT },
+	{ "rl-ipv4-32", "rate_limit = { ipv4_prefix = 32; };\n", true, 100, 200, 32, 56,
+		RL_DEFAULT_EXEMPT },
+	{ "rl-ipv6-16", "rate_limit = { ipv6_prefix = 16; };\n", true, 100, 200, 24, 16,
+		RL_DEFAULT_EXEMPT },
+	{ "rl-ipv6-128", "rate_limit = { ipv6_prefix = 128; };\n", true, 100, 200, 24, 128,
+		RL_DEFAULT_EXEMPT },
+	/* An empty array exempts nobody, loopback included. */
+	{ "rl-exempt-none", "rate_limit = { exempt = []; };\n", true, 100, 200, 24, 56, 0, { NULL } },
+	/* The array replaces the default one. */
+	{ "rl-exempt-one", "rate_limit = { exempt = [\"192.0.2.0/24\"]; };\n", true, 100, 200,
+		24, 56, 1, { "192.0.2.0/24" } },
+	{ "rl-exempt-forms",
+		"rate_limit = {\n"
+		"\texempt = [\"::ffff:198.51.100.7\", \"2001:db8::/32\", \"10.0.0.0/8\",\n"
+		"\t\t\"10.0.0.0/8\", \"::1\"];\n"
+		"};\n", true, 100, 200, 24, 56, 4,
+		{ "198.51.100.7/32", "2001:db8::/32", "10.0.0.0/8", "::1/128" } },
+	{ "rl-everything",
+		"# every key, in another order\n"
+		"rate_limit = {\n"
+		"\texempt = [];\n"
+		"\tipv6_prefix = 64;\n"
+		"\tipv4_prefix = 28;\n"
+		"\tburst = 50;\n"
+		"\trate = 20;\n"
+		"};\n", true, 20, 50, 28, 64, 0, { NULL } },
+	{ "rl-with-others",
+		"port = 7;\nrate_limit = { rate = 3; };\nmax_amplification = 0;\n",
+		true, 3, 200, 24, 56, RL_DEFAULT_EXEMPT },
+};
+/* clang-format on */
+
+#define N_RATE (int)(sizeof(rate_cases) / sizeof(rate_cases[0]))
+
+START_TEST(test_rate_limit)
+{
+	const struct rate_case *c = &rate_cases[_i];
+	char path[PATH_MAX], err[CONFIG_ERROR_MAX], text[NETADDR_PREFIX_STRLEN];
+	struct config *cfg = NULL;
+	size_t i;
+
+	path_for(path, sizeof(path), c->name);
+	write_file(path, c->text, strlen(c->text));
+	err[0] = '\0';
+	ck_assert_msg(config_load(path, &cfg, err, sizeof(err)) == 0, "%s: %s", c->name, err);
+	ck_assert_msg(cfg->rate_limit == c->rate_limit, "%s: rate_limit %d", c->name,
+		cfg->rate_limit);
+	ck_assert_uint_eq(cfg->rate, c->rate);
+	ck_assert_uint_eq(cfg->burst, c->burst);
+	ck_assert_uint_eq(cfg->ipv4_prefix, c->ipv4_prefix);
+	ck_assert_uint_eq(cfg->ipv6_prefix, c->ipv6_prefix);
+	ck_assert_uint_eq(cfg->nexempt, c->nexempt);
+	for (i = 0; i < c->nexempt; i++)
+		ck_assert_str_eq(netaddr_prefix_format(&cfg->exempt[i], text, sizeof(text)),
+			c->exempt[i]);
+	/* The other settings keep their defaults (but for the one case that sets them). */
+	ck_assert(cfg->loop_guard);
+	ck_assert_uint_eq(cfg->nallow, 0);
+	ck_assert_uint_eq(cfg->ndeny, 0);
+	config_free(cfg);
+}
+END_TEST
+
+/* exempt holds up to CONFIG_ACL_MAX prefixes; one more is refused at its line. */
+START_TEST(test_rate_limit_exempt_max)
+{
+	char path[PATH_MAX], err[CONFIG_ERROR_MAX], want[PATH_MAX + 128];
+	struct config *cfg = NULL;
+	FILE *f;
+	int n, i;
+
+	for (n = CONFIG_ACL_MAX; n <= CONFIG_ACL_MAX + 1; n++) {
+		snprintf(want, sizeof(want), "rl-exempt-%d", n);
+		path_for(path, sizeof(path), want);
+		f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		/*
+		 * The "]" on the last prefix's line: libconfig gives a string the
+		 * line of the token after it (it may join the next string).
+		 */
+		fprintf(f, "rate_limit = {\n\texempt = [\n");
+		for (i = 0; i < n; i++)
+			fprintf(f, "\t\t\"10.%d.0.0/16\"%s\n", i, i + 1 < n ? "," : "];");
+		fprintf(f, "};\n");
+		ck_assert_int_eq(fclose(f), 0);
+		err[0] = '\0';
+		if (n == CONFIG_ACL_MAX) {
+			ck_assert_msg(config_load(path, &cfg, err, sizeof(err)) == 0, "%s", err);
+			ck_assert_uint_eq(cfg->nexempt, CONFIG_ACL_MAX);
+			config_free(cfg);
+			cfg = NULL;
+		} else {
+			ck_assert_int_eq(config_load(path, &cfg, err, sizeof(err)), -1);
+			ck_assert_ptr_null(cfg);
+			/* Prefix 65 is on line 67. */
+			snprintf(want, sizeof(want), "%s:%d: rate_limit.exempt: more than %d prefixes",
+				path, CONFIG_ACL_MAX + 3, CONFIG_ACL_MAX);
+			ck_assert_str_eq(err, want);
+		}
+	}
 }
 END_TEST
 
@@ -468,6 +618,11 @@ struct bad_case {
 #define PORTS_MUST(what) "loop_guard_ports: must be an array of ports like [53, 123], not " what
 #define NOT_A_PORT(value) "loop_guard_ports: " value " is not a port (1 to 65535)"
 #define AMP_RANGE(value) "max_amplification: must be an integer from 0 to 65535, not " value
+#define RL_GROUP(what) "rate_limit: must be a group like { rate = 100; }, not " what
+#define RL_RANGE(key, range, value) \
+	"rate_limit." key ": must be an integer from " range ", not " value
+#define RL_PREFIXES(what) \
+	"rate_limit.exempt: must be an array of prefixes like [\"192.0.2.0/24\"], not " what
 /* clang-format on */
 
 /* clang-format off */
@@ -729,6 +884,83 @@ static const struct bad_case bad_cases[] = {
 		"max_amplification: must be an integer, not a boolean" },
 	{ "amp-array", BAD_TEXT, "max_amplification = [ 10 ];\n", 0, 1, MATCH_EXACT,
 		"max_amplification: must be an integer, not an array" },
+
+	/* rate_limit: a group of known keys, each in its range. */
+	{ "rl-integer", BAD_TEXT, "# x\nrate_limit = 100;\n", 0, 2, MATCH_EXACT,
+		RL_GROUP("an integer") },
+	{ "rl-string", BAD_TEXT, "rate_limit = \"100/s\";\n", 0, 1, MATCH_EXACT,
+		RL_GROUP("a string") },
+	{ "rl-boolean", BAD_TEXT, "rate_limit = false;\n", 0, 1, MATCH_EXACT,
+		RL_GROUP("a boolean") },
+	{ "rl-float", BAD_TEXT, "rate_limit = 1.5;\n", 0, 1, MATCH_EXACT, RL_GROUP("a float") },
+	{ "rl-list", BAD_TEXT, "rate_limit = ( 100, 200 );\n", 0, 1, MATCH_EXACT,
+		RL_GROUP("a list") },
+	{ "rl-array", BAD_TEXT, "rate_limit = [ 100 ];\n", 0, 1, MATCH_EXACT,
+		RL_GROUP("an array") },
+	{ "rl-unknown", BAD_TEXT, "rate_limit = {\n\trate = 5;\n\tx = 1;\n};\n", 0, 3,
+		MATCH_EXACT, "rate_limit: unknown setting \"x\"" },
+	{ "rl-unknown-case", BAD_TEXT, "rate_limit = { Rate = 5; };\n", 0, 1, MATCH_EXACT,
+		"rate_limit: unknown setting \"Rate\"" },
+	{ "rl-unknown-group", BAD_TEXT, "rate_limit = {\n\tipv4 = { prefix = 24; };\n};\n", 0, 2,
+		MATCH_EXACT, "rate_limit: unknown setting \"ipv4\"" },
+	/* The keys belong in the group, not at the top level. */
+	{ "rl-rate-top-level", BAD_TEXT, "rate = 100;\n", 0, 1, MATCH_EXACT,
+		"unknown setting \"rate\"" },
+	{ "rl-exempt-top-level", BAD_TEXT, "exempt = [];\n", 0, 1, MATCH_EXACT,
+		"unknown setting \"exempt\"" },
+	{ "rl-duplicate", BAD_TEXT, "rate_limit = {};\nrate_limit = {};\n", 0, 2,
+		MATCH_CONTAINS, "duplicate" },
+	{ "rl-duplicate-key", BAD_TEXT, "rate_limit = {\n\trate = 1;\n\trate = 2;\n};\n", 0, 3,
+		MATCH_CONTAINS, "duplicate" },
+	{ "rl-rate-minus-1", BAD_TEXT, "rate_limit = {\n\trate = -1;\n};\n", 0, 2, MATCH_EXACT,
+		RL_RANGE("rate", "0 to 1000000", "-1") },
+	{ "rl-rate-too-big", BAD_TEXT, "rate_limit = { rate = 1000001; };\n", 0, 1, MATCH_EXACT,
+		RL_RANGE("rate", "0 to 1000000", "1000001") },
+	/* Would be 100 if truncated to 32 bits. */
+	{ "rl-rate-int64-huge", BAD_TEXT, "rate_limit = { rate = 4294967396L; };\n", 0, 1,
+		MATCH_EXACT, RL_RANGE("rate", "0 to 1000000", "4294967396") },
+	{ "rl-rate-wraps", BAD_TEXT, "rate_limit = { rate = 4294967396; };\n", 0, 1, MATCH_EXACT,
+		"integer 4294967396 is out of range" },
+	{ "rl-rate-string", BAD_TEXT, "rate_limit = { rate = \"100\"; };\n", 0, 1, MATCH_EXACT,
+		"rate_limit.rate: must be an integer, not a string" },
+	{ "rl-rate-float", BAD_TEXT, "rate_limit = { rate = 0.5; };\n", 0, 1, MATCH_EXACT,
+		"rate_limit.rate: must be an integer, not a float" },
+	{ "rl-rate-boolean", BAD_TEXT, "rate_limit = { rate = false; };\n", 0, 1, MATCH_EXACT,
+		"rate_limit.rate: must be an integer, not a boolean" },
+	{ "rl-burst-0", BAD_TEXT, "rate_limit = { burst = 0; };\n", 0, 1, MATCH_EXACT,
+		RL_RANGE("burst", "1 to 1000000", "0") },
+	{ "rl-burst-too-big", BAD_TEXT, "rate_limit = { burst = 1000001; };\n", 0, 1, MATCH_EXACT,
+		RL_RANGE("burst", "1 to 1000000", "1000001") },
+	{ "rl-burst-group", BAD_TEXT, "rate_limit = { burst = { }; };\n", 0, 1, MATCH_EXACT,
+		"rate_limit.burst: must be an integer, not a group" },
+	{ "rl-ipv4-7", BAD_TEXT, "rate_limit = { ipv4_prefix = 7; };\n", 0, 1, MATCH_EXACT,
+		RL_RANGE("ipv4_prefix", "8 to 32", "7") },
+	{ "rl-ipv4-33", BAD_TEXT, "rate_limit = {\n\n\tipv4_prefix = 33;\n};\n", 0, 3,
+		MATCH_EXACT, RL_RANGE("ipv4_prefix", "8 to 32", "33") },
+	{ "rl-ipv4-string", BAD_TEXT, "rate_limit = { ipv4_prefix = \"/24\"; };\n", 0, 1,
+		MATCH_EXACT, "rate_limit.ipv4_prefix: must be an integer, not a string" },
+	{ "rl-ipv6-15", BAD_TEXT, "rate_limit = { ipv6_prefix = 15; };\n", 0, 1, MATCH_EXACT,
+		RL_RANGE("ipv6_prefix", "16 to 128", "15") },
+	{ "rl-ipv6-129", BAD_TEXT, "rate_limit = { ipv6_prefix = 129; };\n", 0, 1, MATCH_EXACT,
+		RL_RANGE("ipv6_prefix", "16 to 128", "129") },
+	{ "rl-ipv6-array", BAD_TEXT, "rate_limit = { ipv6_prefix = [ 56 ]; };\n", 0, 1,
+		MATCH_EXACT, "rate_limit.ipv6_prefix: must be an integer, not an array" },
+	{ "rl-exempt-string", BAD_TEXT, "rate_limit = { exempt = \"127.0.0.0/8\"; };\n", 0, 1,
+		MATCH_EXACT, RL_PREFIXES("a string") },
+	{ "rl-exempt-list", BAD_TEXT, "rate_limit = { exempt = ( \"::1\" ); };\n", 0, 1,
+		MATCH_EXACT, RL_PREFIXES("a list") },
+	{ "rl-exempt-ints", BAD_TEXT, "rate_limit = { exempt = [ 127 ]; };\n", 0, 1, MATCH_EXACT,
+		RL_PREFIXES("an array of integers") },
+	{ "rl-exempt-host-bits", BAD_TEXT,
+		"rate_limit = {\n\texempt = [\"127.0.0.0/8\",\n\t\t\"10.1.2.3/8\"];\n};\n", 0, 3,
+		MATCH_EXACT, "rate_limit.exempt: \"10.1.2.3/8\": host bits set" },
+	{ "rl-exempt-name", BAD_TEXT, "rate_limit = { exempt = [\"localhost\"]; };\n", 0, 1,
+		MATCH_EXACT, "rate_limit.exempt: \"localhost\": not an address" },
+	{ "rl-exempt-length", BAD_TEXT, "rate_limit = { exempt = [\"10.0.0.0/33\"]; };\n", 0, 1,
+		MATCH_EXACT, "rate_limit.exempt: \"10.0.0.0/33\": bad prefix length" },
+	/* The first problem in text order is named. */
+	{ "rl-first-wins", BAD_TEXT, "rate_limit = {\n\tburst = 0;\n\trate = -1;\n};\n", 0, 2,
+		MATCH_EXACT, RL_RANGE("burst", "1 to 1000000", "0") },
 
 	/* Must stay last: skipped when running as root. */
 	{ "unreadable", BAD_UNREADABLE, "port = 1;\n", 0, 0, MATCH_EXACT,
@@ -1188,7 +1420,9 @@ START_TEST(test_print_defaults)
 		"reply \"Hello UDP Client\"\nlog_datagrams true\nworkers auto\n"
 		"receive_buffer default\nloop_guard true\n"
 		"loop_guard_ports [7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161, 162, 1900, 5353, "
-		"11211]\nmax_amplification 10\nallow []\ndeny []\nsend_buffer default\n",
+		"11211]\nmax_amplification 10\nallow []\ndeny []\nsend_buffer default\n"
+		"rate_limit 100/s burst 200 ipv4_prefix 24 ipv6_prefix 56\n"
+		"rate_limit_exempt [\"127.0.0.0/8\", \"::1/128\"]\n",
 		cfg->path);
 	ck_assert_str_eq(out, want);
 	free(out);
@@ -1205,7 +1439,9 @@ START_TEST(test_print_everything)
 		"loop_guard = false;\nloop_guard_ports = [53, 7, 53, 65535];\n"
 		"max_amplification = 0;\n"
 		"allow = [\"10.0.0.0/8\", \"2001:db8::/32\", \"10.0.0.0/8\"];\n"
-		"deny = [\"::ffff:10.0.0.1\"];\nsend_buffer = 1073741824;\n");
+		"deny = [\"::ffff:10.0.0.1\"];\nsend_buffer = 1073741824;\n"
+		"rate_limit = { rate = 1000000; burst = 1000000; ipv4_prefix = 32;\n"
+		"\tipv6_prefix = 128; exempt = [\"::ffff:127.0.0.1\", \"fe80::/10\"]; };\n");
 	char *out = print_to_string(cfg), want[PATH_MAX + 512];
 
 	snprintf(want, sizeof(want),
@@ -1214,7 +1450,9 @@ START_TEST(test_print_everything)
 		"log_datagrams false\nworkers 256\nreceive_buffer 1073741824\n"
 		"loop_guard false\nloop_guard_ports [53, 7, 65535]\nmax_amplification 0\n"
 		"allow [\"10.0.0.0/8\", \"2001:db8::/32\"]\ndeny [\"10.0.0.1/32\"]\n"
-		"send_buffer 1073741824\n",
+		"send_buffer 1073741824\n"
+		"rate_limit 1000000/s burst 1000000 ipv4_prefix 32 ipv6_prefix 128\n"
+		"rate_limit_exempt [\"127.0.0.1/32\", \"fe80::/10\"]\n",
 		cfg->path);
 	ck_assert_str_eq(out, want);
 	free(out);
@@ -1233,7 +1471,30 @@ START_TEST(test_print_no_ports)
 		"%s: OK\naddress \"127.0.0.1\"\nport 20001\nbuffer_size 1024\n"
 		"reply \"Hello UDP Client\"\nlog_datagrams true\nworkers auto\n"
 		"receive_buffer default\nloop_guard true\nloop_guard_ports []\n"
-		"max_amplification 65535\nallow []\ndeny []\nsend_buffer default\n",
+		"max_amplification 65535\nallow []\ndeny []\nsend_buffer default\n"
+		"rate_limit 100/s burst 200 ipv4_prefix 24 ipv6_prefix 56\n"
+		"rate_limit_exempt [\"127.0.0.0/8\", \"::1/128\"]\n",
+		cfg->path);
+	ck_assert_str_eq(out, want);
+	free(out);
+	config_free(cfg);
+}
+END_TEST
+
+/* rate = 0: "off", whatever the other keys say; no exemptions: an empty array. */
+START_TEST(test_print_rate_limit_off)
+{
+	struct config *cfg = load_text("print-rate-limit-off",
+		"rate_limit = { rate = 0; burst = 5; exempt = []; };\n");
+	char *out = print_to_string(cfg), want[PATH_MAX + 512];
+
+	snprintf(want, sizeof(want),
+		"%s: OK\naddress \"127.0.0.1\"\nport 20001\nbuffer_size 1024\n"
+		"reply \"Hello UDP Client\"\nlog_datagrams true\nworkers auto\n"
+		"receive_buffer default\nloop_guard true\n"
+		"loop_guard_ports [7, 13, 17, 19, 37, 53, 69, 123, 137, 138, 161, 162, 1900, 5353, "
+		"11211]\nmax_amplification 10\nallow []\ndeny []\nsend_buffer default\n"
+		"rate_limit off\nrate_limit_exempt []\n",
 		cfg->path);
 	ck_assert_str_eq(out, want);
 	free(out);
@@ -1273,7 +1534,7 @@ START_TEST(test_print_long_reply)
 	cfg.reply_len = CONFIG_REPLY_MAX;
 	strcpy(p, "\"\nlog_datagrams true\nworkers 3\nreceive_buffer 4096\nloop_guard true\n"
 		  "loop_guard_ports [1]\nmax_amplification 65535\nallow []\ndeny []\n"
-		  "send_buffer default\n");
+		  "send_buffer default\nrate_limit off\nrate_limit_exempt []\n");
 
 	out = print_to_string(&cfg);
 	ck_assert_uint_eq(strlen(out), strlen(want));
@@ -1321,6 +1582,11 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_guard_ports_max);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("rate_limit");
+	tcase_add_loop_test(tc, test_rate_limit, 0, N_RATE);
+	tcase_add_test(tc, test_rate_limit_exempt_max);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("caps");
 	tcase_add_test(tc, test_reply_max_hex);
 	tcase_add_test(tc, test_file_too_large);
@@ -1336,6 +1602,7 @@ static Suite *config_suite(void)
 	tcase_add_test(tc, test_print_defaults);
 	tcase_add_test(tc, test_print_everything);
 	tcase_add_test(tc, test_print_no_ports);
+	tcase_add_test(tc, test_print_rate_limit_off);
 	tcase_add_test(tc, test_print_long_reply);
 	suite_add_tcase(s, tc);
 	return s;

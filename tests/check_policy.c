@@ -7,6 +7,7 @@
 
 #include "netaddr.h"
 #include "policy.h"
+#include "ratelimit.h"
 
 #define PORT 20001
 #define OTHER_PORT 20002
@@ -293,6 +294,75 @@ START_TEST(test_ports)
 }
 END_TEST
 
+/* The token bucket of a prefix: burst at once, then rate a second. */
+START_TEST(test_ratelimit)
+{
+	struct config cfg = config_with("x");
+	struct ratelimit *rl = calloc(1, sizeof(*rl));
+	union netaddr_inet a = sa("192.0.2.7", 1), b = sa("192.0.2.200", 2);
+	union netaddr_inet c = sa("192.0.3.7", 1), m = sa("::ffff:192.0.2.9", 3);
+	union netaddr_inet v6 = sa("2001:db8:0:100::1", 1), v6b = sa("2001:db8:0:1ff::2", 1);
+	union netaddr_inet v6c = sa("2001:db8:0:200::1", 1);
+	int i;
+
+	ck_assert_ptr_nonnull(rl);
+	cfg.rate = 10;
+	cfg.burst = 5;
+	cfg.ipv4_prefix = 24;
+	cfg.ipv6_prefix = 56;
+	ratelimit_configure(rl, &cfg);
+	for (i = 0; i < 5; i++)
+		ck_assert(ratelimit_allow(rl, &a.sa, 1000));
+	/* the same /24, another host, and its v4-mapped form: one bucket */
+	ck_assert(!ratelimit_allow(rl, &b.sa, 1000));
+	ck_assert(!ratelimit_allow(rl, &m.sa, 1000));
+	ck_assert(!ratelimit_allow(rl, &a.sa, 1099));
+	/* 100 ms at 10/s: one more */
+	ck_assert(ratelimit_allow(rl, &a.sa, 1100));
+	ck_assert(!ratelimit_allow(rl, &a.sa, 1100));
+	/* another /24 has its own */
+	ck_assert(ratelimit_allow(rl, &c.sa, 1100));
+	/* a long silence refills up to the burst only */
+	for (i = 0; i < 5; i++)
+		ck_assert(ratelimit_allow(rl, &a.sa, 100000));
+	ck_assert(!ratelimit_allow(rl, &a.sa, 100000));
+	/* a reload with the same prefix lengths keeps the buckets ... */
+	cfg.rate = 1;
+	ratelimit_configure(rl, &cfg);
+	ck_assert(!ratelimit_allow(rl, &a.sa, 100000));
+	/* ... another length starts them full */
+	cfg.ipv4_prefix = 32;
+	ratelimit_configure(rl, &cfg);
+	ck_assert(ratelimit_allow(rl, &a.sa, 100000));
+	ck_assert(ratelimit_allow(rl, &b.sa, 100000));
+	/* IPv6 /56 */
+	for (i = 0; i < 5; i++)
+		ck_assert(ratelimit_allow(rl, &v6.sa, 100000));
+	ck_assert(!ratelimit_allow(rl, &v6b.sa, 100000));
+	ck_assert(ratelimit_allow(rl, &v6c.sa, 100000));
+	free(rl);
+}
+END_TEST
+
+/* Loopback is exempt by default; the list is the config's. */
+START_TEST(test_exempt)
+{
+	struct config cfg = config_with("x");
+	union netaddr_inet lo = sa("127.0.0.1", 1), lo6 = sa("::1", 1), other = sa("192.0.2.1", 1);
+	union netaddr_inet mapped = sa("::ffff:127.0.0.5", 1);
+
+	ck_assert_int_eq(netaddr_parse_prefix("127.0.0.0/8", &cfg.exempt[0], NULL), 0);
+	ck_assert_int_eq(netaddr_parse_prefix("::1", &cfg.exempt[1], NULL), 0);
+	cfg.nexempt = 2;
+	ck_assert(policy_exempt(&cfg, &lo.sa));
+	ck_assert(policy_exempt(&cfg, &lo6.sa));
+	ck_assert(policy_exempt(&cfg, &mapped.sa));
+	ck_assert(!policy_exempt(&cfg, &other.sa));
+	cfg.nexempt = 0;
+	ck_assert(!policy_exempt(&cfg, &lo.sa));
+}
+END_TEST
+
 static Suite *policy_suite(void)
 {
 	Suite *s = suite_create("policy");
@@ -308,6 +378,10 @@ static Suite *policy_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("access lists");
 	tcase_add_loop_test(tc, test_access_lists, 0, sizeof(acl_cases) / sizeof(acl_cases[0]));
+	suite_add_tcase(s, tc);
+	tc = tcase_create("rate limit");
+	tcase_add_test(tc, test_ratelimit);
+	tcase_add_test(tc, test_exempt);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("amplification");
 	tcase_add_loop_test(tc, test_amplification, 0, sizeof(amp_cases) / sizeof(amp_cases[0]));

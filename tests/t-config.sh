@@ -24,6 +24,8 @@ max_amplification 10
 allow []
 deny []
 send_buffer default
+rate_limit 100/s burst 200 ipv4_prefix 24 ipv6_prefix 56
+rate_limit_exempt ["127.0.0.0/8", "::1/128"]
 EOT
 cmp "$T/stdout" "$T/expected" || fail "--check-config printed: $(cat "$T/stdout")"
 [ ! -s "$T/stderr" ] || fail "--check-config wrote to stderr: $(cat "$T/stderr")"
@@ -56,6 +58,13 @@ max_amplification = 0;
 allow = ["192.0.2.0/24", "2001:db8::/32", "::ffff:198.51.100.7"];
 deny = ["192.0.2.66"];
 send_buffer = 65536;
+rate_limit = {
+	rate = 1000000;
+	burst = 1;
+	ipv4_prefix = 32;	# each address its own bucket
+	ipv6_prefix = 128;
+	exempt = ["192.0.2.0/24", "::ffff:198.51.100.7", "2001:db8::/48", "192.0.2.0/24"];
+};
 EOT
 "$UDP_REPLYD" --check-config -c "$T/all.conf" >"$T/stdout" || fail "all.conf: exit $?"
 printf '%s: OK\naddress "::1"\nport 65535\nbuffer_size 1\nreply "%s"\n%s\n' "$T/all.conf" \
@@ -68,11 +77,14 @@ loop_guard_ports [53, 7]
 max_amplification 0
 allow ["192.0.2.0/24", "2001:db8::/32", "198.51.100.7/32"]
 deny ["192.0.2.66/32"]
-send_buffer 65536' >"$T/expected"
+send_buffer 65536
+rate_limit 1000000/s burst 1 ipv4_prefix 32 ipv6_prefix 128
+rate_limit_exempt ["192.0.2.0/24", "198.51.100.7/32", "2001:db8::/48"]' >"$T/expected"
 cmp -s "$T/stdout" "$T/expected" || fail "all.conf printed: $(cat "$T/stdout")"
 write_conf "$T/names.conf" address=localhost port=1 buffer_size=65535 reply="" workers=auto \
 	raw='log_datagrams = true;' raw='receive_buffer = 4096;' raw='loop_guard = true;' \
-	raw='loop_guard_ports = [];' raw='max_amplification = 65535;'
+	raw='loop_guard_ports = [];' raw='max_amplification = 65535;' \
+	raw='rate_limit = { rate = 0; ipv4_prefix = 8; ipv6_prefix = 16; exempt = []; };'
 "$UDP_REPLYD" --check-config -c "$T/names.conf" >"$T/stdout" || fail "names.conf: exit $?"
 printf '%s: OK\naddress "localhost"\nport 1\nbuffer_size 65535\nreply ""\n%s\n' "$T/names.conf" \
 	'log_datagrams true
@@ -83,7 +95,9 @@ loop_guard_ports []
 max_amplification 65535
 allow []
 deny []
-send_buffer default' >"$T/expected"
+send_buffer default
+rate_limit off
+rate_limit_exempt []' >"$T/expected"
 cmp -s "$T/stdout" "$T/expected" || fail "names.conf printed: $(cat "$T/stdout")"
 
 # bad NAME EXPECTED-LINE-WITHOUT-FILE < config text: exit 78 and exactly one
@@ -216,6 +230,51 @@ deny = [1, 2];
 EOT
 bad send-buffer-small '1: send_buffer: must be an integer from 4096 to 1073741824, not 1' <<'EOT'
 send_buffer = 1;
+EOT
+bad rate-limit-scalar '2: rate_limit: must be a group like { rate = 100; }, not an integer' <<'EOT'
+# rate = 100 is written in the group
+rate_limit = 100;
+EOT
+bad rate-limit-list '1: rate_limit: must be a group like { rate = 100; }, not a list' <<'EOT'
+rate_limit = ( 100, 200 );
+EOT
+bad rate-limit-unknown '3: rate_limit: unknown setting "prefix"' <<'EOT'
+rate_limit = {
+	rate = 50;
+	prefix = 24;
+};
+EOT
+bad rate-negative '2: rate_limit.rate: must be an integer from 0 to 1000000, not -1' <<'EOT'
+rate_limit = {
+	rate = -1;
+};
+EOT
+bad rate-big '1: rate_limit.rate: must be an integer from 0 to 1000000, not 1000001' <<'EOT'
+rate_limit = { rate = 1000001; };
+EOT
+bad rate-string '1: rate_limit.rate: must be an integer, not a string' <<'EOT'
+rate_limit = { rate = "100/s"; };
+EOT
+bad burst-zero '1: rate_limit.burst: must be an integer from 1 to 1000000, not 0' <<'EOT'
+rate_limit = { burst = 0; };
+EOT
+bad ipv4-prefix '1: rate_limit.ipv4_prefix: must be an integer from 8 to 32, not 33' <<'EOT'
+rate_limit = { ipv4_prefix = 33; };
+EOT
+bad ipv6-prefix '1: rate_limit.ipv6_prefix: must be an integer from 16 to 128, not 8' <<'EOT'
+rate_limit = { ipv6_prefix = 8; };
+EOT
+bad exempt-host-bits '3: rate_limit.exempt: "10.1.2.3/8": host bits set' <<'EOT'
+rate_limit = {
+	exempt = ["127.0.0.0/8",
+		"10.1.2.3/8"];
+};
+EOT
+bad exempt-string '1: rate_limit.exempt: must be an array of prefixes like ["192.0.2.0/24"], not a string' <<'EOT'
+rate_limit = { exempt = "127.0.0.0/8"; };
+EOT
+bad rate-limit-top-level-rate '1: unknown setting "rate"' <<'EOT'
+rate = 100;
 EOT
 # The caps, checked before libconfig reads the file (udp-replyd.conf(5)).
 i=0
