@@ -292,6 +292,33 @@ bool netaddr_prefix_match(const struct netaddr_prefix *p, const struct sockaddr 
 	return same_head(&p->addr, &a, p->len > 128 ? 128 : p->len);
 }
 
+bool netaddr_prefix_of(const struct sockaddr *sa, unsigned v4len, unsigned v6len,
+	struct netaddr_prefix *out)
+{
+	unsigned bits, i;
+
+	switch (sa->sa_family) {
+	case AF_INET:
+		memcpy(out->addr.s6_addr, v4mapped_head, sizeof(v4mapped_head));
+		memcpy(&out->addr.s6_addr[12],
+			&((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		break;
+	case AF_INET6:
+		out->addr = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		break;
+	default:
+		return false;
+	}
+	out->len = IN6_IS_ADDR_V4MAPPED(&out->addr) ? 96 + (v4len > 32 ? 32 : v4len) :
+		(v6len > 128 ? 128 : v6len);
+	for (i = 0; i < 16; i++) {
+		bits = out->len > i * 8 ? out->len - i * 8 : 0;
+		if (bits < 8)
+			out->addr.s6_addr[i] &= (uint8_t)(0xff00 >> bits);
+	}
+	return true;
+}
+
 const char *netaddr_prefix_format(const struct netaddr_prefix *p, char *buf, size_t len)
 {
 	char host[INET6_ADDRSTRLEN];

@@ -85,5 +85,8 @@ bool netaddr_prefix_match(const struct netaddr_prefix *p, const struct sockaddr 
  * Returns buf. The text parses back to the same prefix.
  */
 const char *netaddr_prefix_format(const struct netaddr_prefix *p, char *buf, size_t len);
+/* The prefix of sa's address: /v4len of IPv4 (v4-mapped too), /v6len of IPv6. */
+bool netaddr_prefix_of(const struct sockaddr *sa, unsigned v4len, unsigned v6len,
+	struct netaddr_prefix *out);
 
 #endif

@@ -27,6 +27,9 @@
 #define STOP_RECORD_WAIT_MS 500
 #define TICK_USEC 1000000ULL
 #define RELOAD_WAIT_USEC 2000000ULL
+/* Sources the policy summary keeps between summaries, and names. */
+#define SERVER_TOP 32
+#define SUMMARY_TOP 5
 
 /* Every worker's counts, added up. */
 struct totals {
@@ -50,6 +53,7 @@ struct server {
 	char status[1024];
 	uint64_t summarised, drops_summarised, summary_usec;
 	uint64_t policy_said, policy_said_by[POLICY_VERDICTS], policy_usec;
+	struct worker_top top[SERVER_TOP];	/* dropped sources not yet said */
 	int stop_signal;
 };
 
@@ -199,25 +203,95 @@ static void summarise(struct server *srv, const struct totals *t)
 	srv->summary_usec = now;
 }
 
+/* Add the workers' most dropped source prefixes to the server's. */
+static void gather_top(struct server *srv)
+{
+	struct worker_top got[WORKER_TOP], *t, *least;
+	unsigned i, j;
+
+	for (i = 0; i < srv->started; i++) {
+		worker_take_top(&srv->workers[i], got);
+		for (j = 0; j < WORKER_TOP; j++) {
+			if (!got[j].count)
+				continue;
+			least = &srv->top[0];
+			for (t = srv->top; t < srv->top + SERVER_TOP; t++) {
+				if (t->count && t->prefix.len == got[j].prefix.len &&
+				    !memcmp(&t->prefix.addr, &got[j].prefix.addr, 16))
+					break;
+				if (t->count < least->count)
+					least = t;
+			}
+			if (t == srv->top + SERVER_TOP) {
+				t = least;
+				t->prefix = got[j].prefix;
+			}
+			t->count += got[j].count;
+		}
+	}
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct worker_top *x = a, *y = b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : 0;
+}
+
+/*
+ * "192.0.2.0/24:1234 198.51.100.0/24:55 others:12" (sep ":") or with
+ * " " for the message: the most dropped prefixes of dropped datagrams.
+ */
+static void top_text(const struct server *srv, uint64_t dropped, char *buf, size_t size,
+	const char *sep)
+{
+	struct worker_top top[SERVER_TOP];
+	char prefix[NETADDR_PREFIX_STRLEN];
+	uint64_t named = 0;
+	size_t used = 0, i;
+
+	memcpy(top, srv->top, sizeof(top));
+	qsort(top, SERVER_TOP, sizeof(top[0]), by_count);
+	buf[0] = '\0';
+	for (i = 0; i < SUMMARY_TOP && top[i].count && used < size; i++) {
+		used += (size_t)snprintf(buf + used, size - used, "%s%s%s%llu",
+			used ? (sep[0] == ':' ? " " : ", ") : "",
+			netaddr_prefix_format(&top[i].prefix, prefix, sizeof(prefix)), sep,
+			(unsigned long long)top[i].count);
+		named += top[i].count;
+	}
+	/* The counts of a flood's many prefixes are estimates: never below 0. */
+	if (dropped > named && used < size)
+		snprintf(buf + used, size - used, "%sothers%s%llu",
+			used ? (sep[0] == ':' ? " " : ", ") : "", sep,
+			(unsigned long long)(dropped - named));
+}
+
 /*
  * Once a second at most: the datagrams the policy dropped since the last
- * such summary, by reason; one record, never one per datagram.
+ * such summary, by reason and by the sources that sent the most; one
+ * record, never one per datagram.
  */
 static void summarise_policy(struct server *srv, const struct totals *t)
 {
-	char message[512], reasons[256], shown[256], n[24], usec[24];
+	char message[1024], reasons[256], shown[256], n[24], usec[24], top[400], top_shown[400];
 	struct log_record rec = { .priority = LOG_NOTICE, .msgid = MSGID_POLICY_DROPS,
 				  .message = message };
 	uint64_t now = now_usec(), dropped = t->dropped - srv->policy_said;
 	enum log_sent sent;
 
+	gather_top(srv);
 	if (dropped == 0)
 		return;
 	policy_reasons(t->dropped_by, srv->policy_said_by, shown, sizeof(shown), " ");
 	policy_reasons(t->dropped_by, srv->policy_said_by, reasons, sizeof(reasons), ":");
-	snprintf(message, sizeof(message), "%llu datagram%s dropped by policy in the last %.1f s: %s",
+	top_text(srv, dropped, top, sizeof(top), ":");
+	top_text(srv, dropped, top_shown, sizeof(top_shown), " ");
+	snprintf(message, sizeof(message),
+		"%llu datagram%s dropped by policy in the last %.1f s: %s; from %s",
 		(unsigned long long)dropped, dropped == 1 ? "" : "s",
-		(double)(now - srv->policy_usec) / 1e6, shown);
+		(double)(now - srv->policy_usec) / 1e6, shown, top_shown);
+	log_field_bytes(&rec, "UDP_POLICY_TOP_SOURCES", top, strlen(top));
 	log_field_printf(&rec, "UDP_POLICY_DROPS", n, sizeof(n), "%llu", (unsigned long long)dropped);
 	log_field_bytes(&rec, "UDP_POLICY_DROP_REASONS", reasons, strlen(reasons));
 	log_field_printf(&rec, "UDP_INTERVAL_USEC", usec, sizeof(usec), "%llu",
@@ -227,6 +301,7 @@ static void summarise_policy(struct server *srv, const struct totals *t)
 		return;
 	srv->policy_said = t->dropped;
 	memcpy(srv->policy_said_by, t->dropped_by, sizeof(srv->policy_said_by));
+	memset(srv->top, 0, sizeof(srv->top));
 	srv->policy_usec = now;
 }
 

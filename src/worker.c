@@ -112,6 +112,43 @@ static void batch_prepare(struct worker_batch *b, unsigned char *buffers, size_t
 	}
 }
 
+/*
+ * Count a dropped datagram's source prefix among the most dropped, in a
+ * few slots (the space-saving algorithm: a new prefix takes the place of
+ * the least counted, and its count over): a flood from a million spoofed
+ * sources costs these slots, not memory.
+ */
+static void note_dropped(struct worker *w, const struct sockaddr *sa, const struct config *cfg)
+{
+	struct netaddr_prefix p;
+	struct worker_top *t, *least;
+
+	if (!netaddr_prefix_of(sa, cfg->ipv4_prefix, cfg->ipv6_prefix, &p))
+		return;
+	pthread_mutex_lock(&w->top_lock);
+	least = &w->top[0];
+	for (t = w->top; t < w->top + WORKER_TOP; t++) {
+		if (t->count && t->prefix.len == p.len && !memcmp(&t->prefix.addr, &p.addr, 16))
+			break;
+		if (t->count < least->count)
+			least = t;
+	}
+	if (t == w->top + WORKER_TOP) {
+		t = least;
+		t->prefix = p;
+	}
+	t->count++;
+	pthread_mutex_unlock(&w->top_lock);
+}
+
+void worker_take_top(struct worker *w, struct worker_top *out)
+{
+	pthread_mutex_lock(&w->top_lock);
+	memcpy(out, w->top, sizeof(w->top));
+	memset(w->top, 0, sizeof(w->top));
+	pthread_mutex_unlock(&w->top_lock);
+}
+
 /* Send the n replies without waiting; one the kernel refuses is counted, not retried. */
 static void send_replies(struct worker *w, int fd, int n)
 {
@@ -197,6 +234,7 @@ static int serve_batch(struct worker *w, struct listener *l, const struct genera
 		b->answered[i] = verdict == POLICY_REPLY;
 		if (!b->answered[i]) {
 			counter_add(&w->count.dropped[verdict], 1);
+			note_dropped(w, &b->peer[i].sa, g->cfg);
 			continue;
 		}
 		b->out_iov[k].iov_base = g->cfg->reply;
@@ -361,6 +399,7 @@ int worker_start(struct worker *w)
 
 	w->gen = atomic_load(w->latest);
 	atomic_init(&w->serving, w->gen);
+	pthread_mutex_init(&w->top_lock, NULL);
 	w->batch = calloc(1, sizeof(*w->batch));
 	w->ratelimit = calloc(1, sizeof(*w->ratelimit));
 	w->ctl_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);

@@ -28,6 +28,14 @@ struct worker_counts {
 	_Atomic uint64_t dropped[POLICY_VERDICTS];	/* by reason; [POLICY_REPLY] unused */
 };
 
+/* The source prefixes the policy dropped the most since last taken. */
+#define WORKER_TOP 8
+
+struct worker_top {
+	struct netaddr_prefix prefix;
+	uint64_t count;		/* 0: unused */
+};
+
 struct worker_batch;
 struct worker_watch;
 
@@ -43,6 +51,9 @@ struct worker {
 	struct logq *logq;
 	struct logq_ring *ring;
 	struct worker_counts count;
+	/* taken by the main thread once a second; held only around a drop */
+	pthread_mutex_t top_lock;
+	struct worker_top top[WORKER_TOP];
 	/* the worker thread's own */
 	struct generation *gen;
 	struct worker_batch *batch;
@@ -56,6 +67,8 @@ struct worker {
 int worker_start(struct worker *w);
 /* Wake w: a new generation, a stop, or a watchdog heartbeat. */
 void worker_poke(struct worker *w);
+/* Copy w's top dropped sources into out[WORKER_TOP] and start afresh. */
+void worker_take_top(struct worker *w, struct worker_top *out);
 /* Ask w to stop after its current batch and wait for it. */
 void worker_stop(struct worker *w);
 

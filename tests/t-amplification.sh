@@ -53,7 +53,7 @@ stop_re() {
 # drops, added up; "MISMATCH" when a summary names another reason or its
 # total is not the sum of its reasons.
 amplification_summed() {
-	sed -n 's/^udp-replyd: \([0-9][0-9]*\) datagrams\{0,1\} dropped by policy in the last [0-9.]* s: \(.*\)$/\1 \2/p' \
+	sed -n 's/^udp-replyd: \([0-9][0-9]*\) datagrams\{0,1\} dropped by policy in the last [0-9.]* s: \(.*\); from .*$/\1 \2/p' \
 		"$DAEMON_LOG" | awk '
 		{ if ($2 != "amplification" || $3 != $1 || NF != 3) bad = 1; s += $1 }
 		END { if (bad) print "MISMATCH"; else print s + 0 }'

@@ -55,7 +55,7 @@ stop_re() {
 	echo "^udp-replyd: stopping on SIGTERM: $1 received, $2 replied, 0 errors, 0 dropped by the kernel$(policy_part "$3"), $(($1 - $3)) logged, 0 not logged\$"
 }
 
-_summary_sed='s/^udp-replyd: \([0-9][0-9]*\) datagrams\{0,1\} dropped by policy in the last [0-9.]* s: \(.*\)$/\1 \2/p'
+_summary_sed='s/^udp-replyd: \([0-9][0-9]*\) datagrams\{0,1\} dropped by policy in the last [0-9.]* s: \(.*\); from .*$/\1 \2/p'
 
 # policy_reasons: the reasons counted by the policy summaries in
 # $DAEMON_LOG, added up, as "reason count" pairs in name order on one line; and
@@ -374,7 +374,7 @@ jstr() {
 sum='[.[] | select(.MESSAGE_ID == "'"${UDP_REPLYD_MSGID}"'07")]'
 jstr "$T/all.json" "$sum | [.[].UDP_POLICY_DROP_REASONS | split(\" \")[]] | sort | join(\" \")" \
 	"port-zero:1 self:1"
-jstr "$T/all.json" "$sum | all(.MESSAGE | test(\"^[12] datagrams? dropped by policy in the last [0-9.]+ s: [a-z -]+ [12](, [a-z-]+ 1)?\$\")) | tostring" true
+jstr "$T/all.json" "$sum | all(.MESSAGE | test(\"^[12] datagrams? dropped by policy in the last [0-9.]+ s: [a-z -]+ [12](, [a-z-]+ 1)?; from 127[.]0[.]0[.]0/24 [12]\$\")) | tostring" true
 jstr "$T/all.json" "$sum | all(.UDP_INTERVAL_USEC | test(\"^[0-9]+\$\")) | tostring" true
 stop='[.[] | select(.MESSAGE_ID == "'"${UDP_REPLYD_MSGID}"'05")][0]'
 jstr "$T/all.json" "$stop.UDP_POLICY_DROPS" 2
