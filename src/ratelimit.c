@@ -6,7 +6,9 @@
 
 void ratelimit_configure(struct ratelimit *rl, const struct config *cfg)
 {
-	if (rl->ipv4_prefix != cfg->ipv4_prefix || rl->ipv6_prefix != cfg->ipv6_prefix)
+	/* A new table is zeroed already (calloc): its pages stay untouched until used. */
+	if ((rl->ipv4_prefix || rl->ipv6_prefix) &&
+	    (rl->ipv4_prefix != cfg->ipv4_prefix || rl->ipv6_prefix != cfg->ipv6_prefix))
 		memset(rl->bucket, 0, sizeof(rl->bucket));
 	rl->rate = cfg->rate;
 	rl->burst = cfg->burst;

@@ -31,7 +31,7 @@ struct ratelimit {
 
 /*
  * Take cfg's rate, burst and prefix lengths; the buckets are kept unless a
- * prefix length changed (then they start full again).
+ * prefix length changed (then they start full again). rl starts zeroed.
  */
 void ratelimit_configure(struct ratelimit *rl, const struct config *cfg);
 

@@ -9,11 +9,12 @@
  *   udpprobe hold [-t SECONDS] [--reuseport] HOST PORT
  *   udpprobe connect [-t SECONDS] HOST PORT
  *   udpprobe spoof [-t SECONDS] SRCADDR SRCPORT DSTADDR DSTPORT [MESSAGE | -x HEX]
+ *   udpprobe spoof-flood [-t SECONDS] COUNT DSTADDR DSTPORT
  *   udpprobe listen [-t SECONDS] [-c] HOST PORT
  *
  * Exit codes: 0 success, 1 no reply / timeout, 2 usage, 3 system error.
- * spoof exits 2 for a destination outside 127.0.0.0/8 and 3 without
- * CAP_NET_RAW (root).
+ * spoof and spoof-flood exit 2 for a destination outside 127.0.0.0/8 and 3
+ * without CAP_NET_RAW (root).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -56,6 +57,16 @@
 #define HOLD_REPLY "held"
 #define SPOOF_SECONDS_DEFAULT 2.0
 #define SPOOF_PAYLOAD_MAX (65535 - 20 - 8)
+#define SPOOF_HEADERS (sizeof(struct ip) + sizeof(struct udphdr))
+#define SPOOF_FLOOD_SECONDS_DEFAULT 60.0
+#define SPOOF_FLOOD_PAYLOAD 16
+#define SPOOF_FLOOD_CHUNK 64
+/* The /24s of 127.0.0.0/8 less those of 127.250.0.0/16, kept for clients. */
+#define SPOOF_FLOOD_PREFIXES (65536UL - 256)
+#define SPOOF_FLOOD_CLIENT_OCTET 250
+#define SPOOF_FLOOD_COUNT_MAX (SPOOF_FLOOD_PREFIXES * 254)
+/* Bytes waiting in the destination's receive queue above which it pauses. */
+#define SPOOF_FLOOD_QUEUE_HIGH (1UL << 20)
 #define LISTEN_SECONDS_DEFAULT 2.0
 
 static const char *progname = "udpprobe";
@@ -74,9 +85,10 @@ static void usage(void)
 		"       %s hold [-t SECONDS] [--reuseport] HOST PORT\n"
 		"       %s connect [-t SECONDS] HOST PORT\n"
 		"       %s spoof [-t SECONDS] SRCADDR SRCPORT DSTADDR DSTPORT [MESSAGE | -x HEX]\n"
+		"       %s spoof-flood [-t SECONDS] COUNT DSTADDR DSTPORT\n"
 		"       %s listen [-t SECONDS] [-c] HOST PORT\n",
 		progname, progname, progname, progname, progname, progname, progname, progname,
-		progname);
+		progname, progname);
 	exit(EXIT_USAGE);
 }
 
@@ -961,26 +973,98 @@ static void parse_ipv4(const char *text, struct in_addr *addr, const char *what)
 }
 
 /*
- * Builds the IPv4 and UDP headers itself (IPPROTO_RAW implies IP_HDRINCL),
- * with a correct UDP checksum, and sends the one datagram to a loopback
- * destination. The kernel fills in the IP header checksum and, when they
- * are 0, the packet id and the source address: a 0.0.0.0 source cannot be
- * forged this way.
+ * The IPv4 and UDP headers of a datagram from saddr:sport to daddr:dport
+ * whose len bytes of payload are already at packet + SPOOF_HEADERS, with a
+ * correct UDP checksum; returns the packet's length. For a raw socket
+ * (IPPROTO_RAW implies IP_HDRINCL): the kernel fills in the IP header
+ * checksum and, when they are 0, the packet id (id 0) and the source
+ * address, so a 0.0.0.0 source cannot be forged this way.
  */
+static size_t spoof_packet(unsigned char *packet, struct in_addr saddr, unsigned sport,
+			   struct in_addr daddr, unsigned dport, size_t len, uint16_t id)
+{
+	struct ip *ip = (struct ip *)packet;
+	struct udphdr *udp = (struct udphdr *)(packet + sizeof(struct ip));
+	size_t total = SPOOF_HEADERS + len;
+	uint32_t sum;
+	uint16_t csum;
+
+	memset(packet, 0, SPOOF_HEADERS);
+	ip->ip_v = 4;
+	ip->ip_hl = sizeof(struct ip) / 4;
+	ip->ip_tos = 0;
+	ip->ip_len = htons((uint16_t)total);
+	ip->ip_id = htons(id);
+	ip->ip_off = 0;
+	ip->ip_ttl = 64;
+	ip->ip_p = IPPROTO_UDP;
+	ip->ip_src = saddr;
+	ip->ip_dst = daddr;
+	ip->ip_sum = fold16(sum16(0, ip, sizeof(struct ip)));
+
+	udp->uh_sport = htons((uint16_t)sport);
+	udp->uh_dport = htons((uint16_t)dport);
+	udp->uh_ulen = htons((uint16_t)(sizeof(struct udphdr) + len));
+	udp->uh_sum = 0;
+	/* The pseudo-header: source, destination, zero, protocol, UDP length. */
+	sum = sum16(0, &ip->ip_src, 4);
+	sum = sum16(sum, &ip->ip_dst, 4);
+	sum += IPPROTO_UDP;
+	sum += (uint32_t)(sizeof(struct udphdr) + len);
+	sum = sum16(sum, udp, sizeof(struct udphdr) + len);
+	csum = fold16(sum);
+	/* 0 means "no checksum" in UDP over IPv4: send all ones instead. */
+	udp->uh_sum = htons(csum ? csum : 0xffff);
+	return total;
+}
+
+/* The destination of spoof and spoof-flood: a loopback address and a port. */
+static void spoof_destination(const char *addr, const char *port, const char *cmd,
+			      struct sockaddr_in *dst, unsigned *dport)
+{
+	memset(dst, 0, sizeof(*dst));
+	dst->sin_family = AF_INET;
+	parse_ipv4(addr, &dst->sin_addr, "destination address");
+	*dport = (unsigned)parse_ulong(port, 65535, "destination port");
+	if ((ntohl(dst->sin_addr.s_addr) >> 24) != 127) {
+		fprintf(stderr, "%s: %s sends to loopback (127.0.0.0/8) only, not %s\n",
+			progname, cmd, addr);
+		exit(EXIT_USAGE);
+	}
+	if (*dport == 0) {
+		fprintf(stderr, "%s: bad destination port: 0\n", progname);
+		exit(EXIT_USAGE);
+	}
+}
+
+/* The raw socket that sends forged datagrams; exits 3 without CAP_NET_RAW. */
+static int spoof_socket(const char *cmd)
+{
+	int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
+
+	if (fd < 0) {
+		if (errno == EPERM || errno == EACCES) {
+			fprintf(stderr, "%s: %s needs root (CAP_NET_RAW): socket: %s\n",
+				progname, cmd, strerror(errno));
+			exit(EXIT_SYSERR);
+		}
+		die_errno("socket");
+	}
+	return fd;
+}
+
+/* Sends the one datagram to a loopback destination. */
 static int cmd_spoof(int argc, char **argv)
 {
 	static unsigned char packet[65535];
-	struct ip *ip = (struct ip *)packet;
-	struct udphdr *udp = (struct udphdr *)(packet + sizeof(struct ip));
-	unsigned char *payload = packet + sizeof(struct ip) + sizeof(struct udphdr);
+	unsigned char *payload = packet + SPOOF_HEADERS;
 	double timeout = SPOOF_SECONDS_DEFAULT, deadline;
 	struct sockaddr_in dst;
-	struct in_addr saddr, daddr;
-	unsigned long sport, dport;
+	struct in_addr saddr;
+	unsigned long sport;
+	unsigned dport;
 	size_t len = 0, total;
 	char *hex = NULL;
-	uint32_t sum;
-	uint16_t csum;
 	int fd, opt;
 
 	optind = 1;
@@ -1007,17 +1091,7 @@ static int cmd_spoof(int argc, char **argv)
 		usage();
 	parse_ipv4(argv[0], &saddr, "source address");
 	sport = parse_ulong(argv[1], 65535, "source port");
-	parse_ipv4(argv[2], &daddr, "destination address");
-	dport = parse_ulong(argv[3], 65535, "destination port");
-	if ((ntohl(daddr.s_addr) >> 24) != 127) {
-		fprintf(stderr, "%s: spoof sends to loopback (127.0.0.0/8) only, not %s\n",
-			progname, argv[2]);
-		return EXIT_USAGE;
-	}
-	if (dport == 0) {
-		fprintf(stderr, "%s: bad destination port: 0\n", progname);
-		return EXIT_USAGE;
-	}
+	spoof_destination(argv[2], argv[3], "spoof", &dst, &dport);
 	if (hex) {
 		len = parse_hex(hex, payload, SPOOF_PAYLOAD_MAX);
 	} else if (argc == 5) {
@@ -1029,47 +1103,10 @@ static int cmd_spoof(int argc, char **argv)
 		}
 		memcpy(payload, argv[4], len);
 	}
-	total = sizeof(struct ip) + sizeof(struct udphdr) + len;
+	total = spoof_packet(packet, saddr, (unsigned)sport, dst.sin_addr, dport, len,
+			     (uint16_t)(getpid() ^ (unsigned)(now() * 1e6)));
 
-	memset(packet, 0, sizeof(struct ip) + sizeof(struct udphdr));
-	ip->ip_v = 4;
-	ip->ip_hl = sizeof(struct ip) / 4;
-	ip->ip_tos = 0;
-	ip->ip_len = htons((uint16_t)total);
-	ip->ip_id = htons((uint16_t)(getpid() ^ (unsigned)(now() * 1e6)));
-	ip->ip_off = 0;
-	ip->ip_ttl = 64;
-	ip->ip_p = IPPROTO_UDP;
-	ip->ip_src = saddr;
-	ip->ip_dst = daddr;
-	ip->ip_sum = fold16(sum16(0, ip, sizeof(struct ip)));
-
-	udp->uh_sport = htons((uint16_t)sport);
-	udp->uh_dport = htons((uint16_t)dport);
-	udp->uh_ulen = htons((uint16_t)(sizeof(struct udphdr) + len));
-	udp->uh_sum = 0;
-	/* The pseudo-header: source, destination, zero, protocol, UDP length. */
-	sum = sum16(0, &ip->ip_src, 4);
-	sum = sum16(sum, &ip->ip_dst, 4);
-	sum += IPPROTO_UDP;
-	sum += (uint32_t)(sizeof(struct udphdr) + len);
-	sum = sum16(sum, udp, sizeof(struct udphdr) + len);
-	csum = fold16(sum);
-	/* 0 means "no checksum" in UDP over IPv4: send all ones instead. */
-	udp->uh_sum = htons(csum ? csum : 0xffff);
-
-	fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_RAW);
-	if (fd < 0) {
-		if (errno == EPERM || errno == EACCES) {
-			fprintf(stderr, "%s: spoof needs root (CAP_NET_RAW): socket: %s\n",
-				progname, strerror(errno));
-			return EXIT_SYSERR;
-		}
-		die_errno("socket");
-	}
-	memset(&dst, 0, sizeof(dst));
-	dst.sin_family = AF_INET;
-	dst.sin_addr = daddr;
+	fd = spoof_socket("spoof");
 	deadline = now() + timeout;
 	for (;;) {
 		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
@@ -1088,6 +1125,141 @@ static int cmd_spoof(int argc, char **argv)
 	}
 	close(fd);
 	return 0;
+}
+
+/* ---- spoof-flood: COUNT datagrams from as many forged sources, over one raw socket ---- */
+
+/*
+ * The forged source of datagram i (from 0): consecutive datagrams come from
+ * consecutive /24s of 127.0.0.0/8, all 65280 of them but 127.250.0.0/16's
+ * (kept for a client that must not share a prefix with the flood), before
+ * any /24 sends again; the host part (1 to 254, never .0 nor .255) moves
+ * on at each round, so the first 65280 x 254 sources are all distinct.
+ * Source port 40000 + i % 20000.
+ */
+static void flood_source(unsigned long i, struct in_addr *addr, unsigned *port)
+{
+	unsigned long k = i % SPOOF_FLOOD_PREFIXES;
+	unsigned a = (unsigned)(k >> 8), b = (unsigned)(k & 0xff);
+	unsigned h = 1 + (unsigned)(i / SPOOF_FLOOD_PREFIXES % 254);
+
+	if (a >= SPOOF_FLOOD_CLIENT_OCTET)
+		a++;
+	addr->s_addr = htonl(127u << 24 | a << 16 | b << 8 | h);
+	*port = 40000 + (unsigned)(i % 20000);
+}
+
+/*
+ * The bytes waiting in the receive queues of the UDP sockets bound to port
+ * (the largest, over /proc/net/udp and udp6); 0 when none is listed, or
+ * when the files cannot be read (then there is nothing to pace by).
+ */
+static unsigned long receive_queue(unsigned port)
+{
+	static const char *const files[] = { "/proc/net/udp", "/proc/net/udp6" };
+	unsigned long most = 0;
+	size_t f;
+
+	for (f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
+		char line[512];
+		FILE *in = fopen(files[f], "re");
+
+		if (!in)
+			continue;
+		while (fgets(line, sizeof(line), in)) {
+			unsigned lport;
+			unsigned long rxq;
+
+			/* "  12: 0100007F:3039 00000000:0000 07 00000000:00000000 ..." */
+			if (sscanf(line, " %*u: %*[0-9A-Fa-f]:%x %*[0-9A-Fa-f]:%*x %*x %*x:%lx",
+				   &lport, &rxq) == 2 &&
+			    lport == port && rxq > most)
+				most = rxq;
+		}
+		fclose(in);
+	}
+	return most;
+}
+
+static void sleep_seconds(double seconds)
+{
+	struct timespec ts = { .tv_sec = (time_t)seconds,
+			       .tv_nsec = (long)((seconds - (double)(time_t)seconds) * 1e9) };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/*
+ * Sends COUNT datagrams of SPOOF_FLOOD_PAYLOAD bytes from forged sources
+ * (flood_source) to DSTADDR DSTPORT, in chunks of SPOOF_FLOOD_CHUNK with
+ * sendmmsg. Paced by the destination, as a flood that wants its datagrams
+ * to arrive would be: after each chunk, while more than
+ * SPOOF_FLOOD_QUEUE_HIGH bytes wait in the receive queue of the socket
+ * bound to DSTPORT (in /proc/net/udp, so in this network namespace), it
+ * pauses. Stops after -t SECONDS; prints "sent N" (exit 1 when N < COUNT).
+ */
+static int cmd_spoof_flood(int argc, char **argv)
+{
+	static unsigned char packet[SPOOF_FLOOD_CHUNK][SPOOF_HEADERS + SPOOF_FLOOD_PAYLOAD];
+	static struct mmsghdr msgs[SPOOF_FLOOD_CHUNK];
+	static struct iovec iov[SPOOF_FLOOD_CHUNK];
+	double limit = SPOOF_FLOOD_SECONDS_DEFAULT, deadline;
+	struct sockaddr_in dst;
+	unsigned long count, sent = 0;
+	unsigned dport;
+	int fd;
+
+	limit = parse_timeout_option(argc, argv, limit);
+	argc -= optind;
+	argv += optind;
+	if (argc != 3)
+		usage();
+	count = parse_ulong(argv[0], SPOOF_FLOOD_COUNT_MAX, "count");
+	spoof_destination(argv[1], argv[2], "spoof-flood", &dst, &dport);
+
+	fd = spoof_socket("spoof-flood");
+	deadline = now() + limit;
+	while (sent < count && now() < deadline) {
+		unsigned n = 0, done = 0, j;
+
+		for (j = 0; j < SPOOF_FLOOD_CHUNK && sent + j < count; j++, n++) {
+			struct in_addr saddr;
+			unsigned sport;
+
+			flood_source(sent + j, &saddr, &sport);
+			fill_payload(packet[j] + SPOOF_HEADERS, SPOOF_FLOOD_PAYLOAD, sent + j);
+			iov[j].iov_base = packet[j];
+			iov[j].iov_len = spoof_packet(packet[j], saddr, sport, dst.sin_addr, dport,
+						      SPOOF_FLOOD_PAYLOAD, 0);
+			memset(&msgs[j], 0, sizeof(msgs[j]));
+			msgs[j].msg_hdr.msg_name = &dst;
+			msgs[j].msg_hdr.msg_namelen = sizeof(dst);
+			msgs[j].msg_hdr.msg_iov = &iov[j];
+			msgs[j].msg_hdr.msg_iovlen = 1;
+		}
+		while (done < n && now() < deadline) {
+			int rc = sendmmsg(fd, msgs + done, n - done, MSG_DONTWAIT);
+
+			if (rc > 0) {
+				done += (unsigned)rc;
+				continue;
+			}
+			if (rc < 0 && errno != EINTR && errno != EAGAIN && errno != ENOBUFS)
+				die_errno("sendmmsg");
+			if (rc < 0 && errno != EINTR)
+				wait_writable(fd);
+		}
+		sent += done;
+		while (sent < count && receive_queue(dport) > SPOOF_FLOOD_QUEUE_HIGH &&
+		       now() < deadline)
+			sleep_seconds(0.0002);
+	}
+	close(fd);
+	printf("sent %lu\n", sent);
+	if (fflush(stdout) == EOF)
+		die_errno("stdout");
+	return sent == count ? 0 : EXIT_TIMEOUT;
 }
 
 /* ---- listen: bind HOST PORT and count what arrives, answering nothing ---- */
@@ -1199,6 +1371,8 @@ int main(int argc, char **argv)
 		return cmd_connect(argc, argv);
 	if (strcmp(cmd, "spoof") == 0)
 		return cmd_spoof(argc, argv);
+	if (strcmp(cmd, "spoof-flood") == 0)
+		return cmd_spoof_flood(argc, argv);
 	if (strcmp(cmd, "listen") == 0)
 		return cmd_listen(argc, argv);
 	usage();
