@@ -25,9 +25,9 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define JOURNAL_SOCKET "/run/systemd/journal/socket"
@@ -57,14 +57,6 @@ static struct log_sink *shared_sink;
 static uint64_t shared_lost;
 /* The "journal not reachable" notice was written and journald is still away. */
 static atomic_bool journal_away_said;
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
 
 int log_target_parse(const char *text, enum log_target *target)
 {
@@ -198,7 +190,7 @@ static int journal_connect(struct log_sink *sink)
 	sink->journal_fd = fd;
 	sink->journal_dev = st.st_dev;
 	sink->journal_ino = st.st_ino;
-	sink->journal_check = now_usec() + JOURNAL_RETRY_USEC;
+	sink->journal_check = clock_usec() + JOURNAL_RETRY_USEC;
 	sink->journal_away = false;
 	atomic_store(&journal_away_said, false);
 	return 0;
@@ -291,7 +283,7 @@ static void journal_lost(struct log_sink *sink, int err)
 	if (sink->journal_fd >= 0)
 		close(sink->journal_fd);
 	sink->journal_fd = -1;
-	sink->journal_retry = now_usec() + JOURNAL_RETRY_USEC;
+	sink->journal_retry = clock_usec() + JOURNAL_RETRY_USEC;
 	if (sink->journal_away)
 		return;
 	sink->journal_away = true;
@@ -338,7 +330,7 @@ enum log_sent log_sink_send(struct log_sink *sink, const struct log_record *rec)
 
 	if (log_chosen != LOG_TARGET_JOURNAL)
 		return console_send(sink, rec->message);
-	now = now_usec();
+	now = clock_usec();
 	if (sink->journal_fd >= 0)
 		journal_check(sink, now);
 	else if (now >= sink->journal_retry && (rc = journal_connect(sink)) < 0)
@@ -396,7 +388,7 @@ void log_field_bytes(struct log_record *rec, const char *name, const void *value
 enum log_sent log_send(const struct log_record *rec, int wait_ms)
 {
 	struct pollfd pfd = { .events = POLLOUT };
-	uint64_t deadline = now_usec() + (uint64_t)wait_ms * 1000;
+	uint64_t deadline = clock_usec() + (uint64_t)wait_ms * 1000;
 	enum log_sent sent = LOG_SENT_LOST;
 	bool journal;
 
@@ -417,13 +409,13 @@ enum log_sent log_send(const struct log_record *rec, int wait_ms)
 		}
 		journal = log_sink_journal_busy(shared_sink);
 		pfd.fd = log_sink_fd(shared_sink);
-		if (now_usec() >= deadline || pfd.fd < 0) {
+		if (clock_usec() >= deadline || pfd.fd < 0) {
 			sent = journal ? console_send(shared_sink, rec->message) : LOG_SENT_LOST;
 			break;
 		}
 		/* Others (a worker's log_write_nowait) must not wait for this wait. */
 		pthread_mutex_unlock(&shared_lock);
-		poll(&pfd, 1, (int)((deadline - now_usec()) / 1000) + 1);
+		poll(&pfd, 1, (int)((deadline - clock_usec()) / 1000) + 1);
 		pthread_mutex_lock(&shared_lock);
 	}
 	if (sent == LOG_SENT_LOST || sent == LOG_SENT_BUSY) {

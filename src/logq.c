@@ -8,9 +8,9 @@
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/eventfd.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "counter.h"
 #include "log.h"
 #include "logq.h"
@@ -56,14 +56,6 @@ struct logq {
 	_Atomic unsigned reasons;	/* bits of enum logq_reason seen */
 	struct log_sink *sink;
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
 
 bool logq_push(struct logq_ring *r, const struct datagram *dg)
 {
@@ -208,7 +200,7 @@ static int wait_ms(struct logq *q, int max_ms)
 	if (!atomic_load(&q->stopping))
 		return max_ms;
 	deadline = atomic_load(&q->deadline);
-	now = now_usec();
+	now = clock_usec();
 	if (now >= deadline)
 		return 0;
 	return (deadline - now) / 1000 < (uint64_t)max_ms ? (int)((deadline - now) / 1000) + 1 :
@@ -389,7 +381,7 @@ uint64_t logq_stop(struct logq *q, int flush_ms)
 {
 	uint64_t unflushed;
 
-	atomic_store(&q->deadline, now_usec() + (uint64_t)flush_ms * 1000);
+	atomic_store(&q->deadline, clock_usec() + (uint64_t)flush_ms * 1000);
 	atomic_store(&q->stopping, true);
 	if (eventfd_write(q->wake_fd, 1) < 0) {
 		/* The writer also wakes on its own within 100 ms. */

@@ -11,10 +11,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sysexits.h>
-#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-event.h>
 
+#include "clock.h"
 #include "counter.h"
 #include "log.h"
 #include "logq.h"
@@ -56,14 +56,6 @@ struct server {
 	struct worker_top top[SERVER_TOP];	/* dropped sources not yet said */
 	int stop_signal;
 };
-
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ULL + (uint64_t)ts.tv_nsec / 1000;
-}
 
 static struct generation *latest(struct server *srv)
 {
@@ -165,7 +157,7 @@ static void report_status(struct server *srv, const struct totals *t)
 static void summarise(struct server *srv, const struct totals *t)
 {
 	char message[256], nl[24], reason_field[32], usec[24], drops[24];
-	uint64_t now = now_usec(), missed = t->not_logged - srv->summarised;
+	uint64_t now = clock_usec(), missed = t->not_logged - srv->summarised;
 	uint64_t dropped = t->kernel_drops - srv->drops_summarised, interval;
 	struct log_record rec = { .priority = LOG_WARNING, .msgid = MSGID_NOT_LOGGED,
 				  .message = message };
@@ -206,28 +198,14 @@ static void summarise(struct server *srv, const struct totals *t)
 /* Add the workers' most dropped source prefixes to the server's. */
 static void gather_top(struct server *srv)
 {
-	struct worker_top got[WORKER_TOP], *t, *least;
+	struct worker_top got[WORKER_TOP];
 	unsigned i, j;
 
 	for (i = 0; i < srv->started; i++) {
 		worker_take_top(&srv->workers[i], got);
-		for (j = 0; j < WORKER_TOP; j++) {
-			if (!got[j].count)
-				continue;
-			least = &srv->top[0];
-			for (t = srv->top; t < srv->top + SERVER_TOP; t++) {
-				if (t->count && t->prefix.len == got[j].prefix.len &&
-				    !memcmp(&t->prefix.addr, &got[j].prefix.addr, 16))
-					break;
-				if (t->count < least->count)
-					least = t;
-			}
-			if (t == srv->top + SERVER_TOP) {
-				t = least;
-				t->prefix = got[j].prefix;
-			}
-			t->count += got[j].count;
-		}
+		for (j = 0; j < WORKER_TOP; j++)
+			if (got[j].count)
+				worker_top_add(srv->top, SERVER_TOP, &got[j].prefix, got[j].count);
 	}
 }
 
@@ -277,7 +255,7 @@ static void summarise_policy(struct server *srv, const struct totals *t)
 	char message[1024], reasons[256], shown[256], n[24], usec[24], top[400], top_shown[400];
 	struct log_record rec = { .priority = LOG_NOTICE, .msgid = MSGID_POLICY_DROPS,
 				  .message = message };
-	uint64_t now = now_usec(), dropped = t->dropped - srv->policy_said;
+	uint64_t now = clock_usec(), dropped = t->dropped - srv->policy_said;
 	enum log_sent sent;
 
 	gather_top(srv);
@@ -389,7 +367,7 @@ static int on_ack(sd_event_source *s, int fd, uint32_t revents, void *data)
 static void wait_workers(struct server *srv, const struct generation *g)
 {
 	struct pollfd pfd = { .fd = srv->ack_fd, .events = POLLIN };
-	uint64_t deadline = now_usec() + RELOAD_WAIT_USEC, now;
+	uint64_t deadline = clock_usec() + RELOAD_WAIT_USEC, now;
 	eventfd_t v;
 	unsigned i;
 
@@ -397,7 +375,7 @@ static void wait_workers(struct server *srv, const struct generation *g)
 		for (i = 0; i < srv->started; i++)
 			if (atomic_load(&srv->workers[i].serving) != g)
 				break;
-		now = now_usec();
+		now = clock_usec();
 		if (i == srv->started || now >= deadline)
 			break;
 		if (poll(&pfd, 1, (int)((deadline - now) / 1000) + 1) > 0)
@@ -630,7 +608,7 @@ int server_run(struct generation *gen, unsigned nworkers)
 	srv->nworkers = nworkers;
 	srv->oldest = gen;
 	atomic_init(&srv->latest, gen);
-	srv->summary_usec = srv->policy_usec = now_usec();
+	srv->summary_usec = srv->policy_usec = clock_usec();
 	r = server_setup(srv);
 	if (r < 0) {
 		errno = -r;

@@ -112,32 +112,33 @@ static void batch_prepare(struct worker_batch *b, unsigned char *buffers, size_t
 	}
 }
 
-/*
- * Count a dropped datagram's source prefix among the most dropped, in a
- * few slots (the space-saving algorithm: a new prefix takes the place of
- * the least counted, and its count over): a flood from a million spoofed
- * sources costs these slots, not memory.
- */
-static void note_dropped(struct worker *w, const struct sockaddr *sa, const struct config *cfg)
+void worker_top_add(struct worker_top *slots, size_t n, const struct netaddr_prefix *p,
+	uint64_t count)
 {
-	struct netaddr_prefix p;
-	struct worker_top *t, *least;
+	struct worker_top *t, *least = &slots[0];
 
-	if (!netaddr_prefix_of(sa, cfg->ipv4_prefix, cfg->ipv6_prefix, &p))
-		return;
-	pthread_mutex_lock(&w->top_lock);
-	least = &w->top[0];
-	for (t = w->top; t < w->top + WORKER_TOP; t++) {
-		if (t->count && t->prefix.len == p.len && !memcmp(&t->prefix.addr, &p.addr, 16))
+	for (t = slots; t < slots + n; t++) {
+		if (t->count && t->prefix.len == p->len && !memcmp(&t->prefix.addr, &p->addr, 16))
 			break;
 		if (t->count < least->count)
 			least = t;
 	}
-	if (t == w->top + WORKER_TOP) {
+	if (t == slots + n) {
 		t = least;
-		t->prefix = p;
+		t->prefix = *p;
 	}
-	t->count++;
+	t->count += count;
+}
+
+/* Count a dropped datagram's source prefix among the most dropped. */
+static void note_dropped(struct worker *w, const struct sockaddr *sa, const struct config *cfg)
+{
+	struct netaddr_prefix p;
+
+	if (!netaddr_prefix_of(sa, cfg->ipv4_prefix, cfg->ipv6_prefix, &p))
+		return;
+	pthread_mutex_lock(&w->top_lock);
+	worker_top_add(w->top, WORKER_TOP, &p, 1);
 	pthread_mutex_unlock(&w->top_lock);
 }
 

@@ -67,6 +67,13 @@ struct worker {
 int worker_start(struct worker *w);
 /* Wake w: a new generation, a stop, or a watchdog heartbeat. */
 void worker_poke(struct worker *w);
+/*
+ * Count p in n slots of the most counted (the space-saving algorithm: a new
+ * prefix takes the place of the least counted, and its count over), so a
+ * flood from a million spoofed sources costs these slots, not memory.
+ */
+void worker_top_add(struct worker_top *slots, size_t n, const struct netaddr_prefix *p,
+	uint64_t count);
 /* Copy w's top dropped sources into out[WORKER_TOP] and start afresh. */
 void worker_take_top(struct worker *w, struct worker_top *out);
 /* Ask w to stop after its current batch and wait for it. */
