@@ -83,7 +83,7 @@ steady_client() {
 		fi
 		echo "$_n $_ok" >"$T/steady.tmp"
 		mv "$T/steady.tmp" "$T/steady.out"
-		sleep 0.05 # the client's pace, 20 a second: far below the rate
+		sleep 0.05 # poll interval of the steady client: 20 a second, far below the rate
 	done
 }
 
