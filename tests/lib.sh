@@ -386,6 +386,24 @@ enter_private_mount_ns() {
 	done
 }
 
+# enter_private_net_ns WHY "$@": call first thing. As root, re-runs this test
+# (once) in a network namespace of its own with lo up: what it sends, and the
+# namespace's counters, are its alone. Skips when not root (WHY says what for).
+enter_private_net_ns() {
+	_why=$1
+	shift
+	[ "$(id -u)" = 0 ] || skip "needs root ($_why)"
+	for _t in unshare ip; do
+		command -v "$_t" >/dev/null || hard_error "$_t not installed"
+	done
+	if [ "${UDP_REPLYD_IN_NET_NS:-0}" != 1 ]; then
+		_rc=0
+		UDP_REPLYD_IN_NET_NS=1 unshare --net -- sh "$0" "$@" || _rc=$?
+		exit "$_rc"
+	fi
+	ip link set lo up || hard_error "cannot bring up lo in the network namespace"
+}
+
 # start_private_journald: start systemd-journald in the private namespace
 # (volatile storage in $JOURNAL_DIR, no rate limit, nothing forwarded) and
 # wait for its READY=1; its pid in JOURNALD_PID. May be called again after

@@ -23,16 +23,7 @@
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
-[ "$(id -u)" = 0 ] || skip "needs root (udpprobe spoof-flood forges sources with a raw socket, in a network namespace)"
-for _t in unshare ip; do
-	command -v "$_t" >/dev/null || hard_error "$_t not installed"
-done
-if [ "${UDP_REPLYD_IN_NET_NS:-0}" != 1 ]; then
-	rc=0
-	UDP_REPLYD_IN_NET_NS=1 unshare --net -- sh "$0" "$@" || rc=$?
-	exit "$rc"
-fi
-ip link set lo up || hard_error "cannot bring up lo in the network namespace"
+enter_private_net_ns "udpprobe spoof-flood forges sources with a raw socket, in a network namespace" "$@"
 
 COUNT=${UDP_REPLYD_SPOOF_FLOOD_COUNT:-1000000}
 CHECK_MEMORY=1

@@ -8,7 +8,7 @@
  *   udpprobe flood [-t SECONDS] [-q SECONDS] HOST PORT COUNT [SIZE]
  *   udpprobe hold [-t SECONDS] [--reuseport] HOST PORT
  *   udpprobe connect [-t SECONDS] HOST PORT
- *   udpprobe spoof [-t SECONDS] SRCADDR SRCPORT DSTADDR DSTPORT [MESSAGE | -x HEX]
+ *   udpprobe spoof [-t SECONDS] [-n COUNT] SRCADDR SRCPORT DSTADDR DSTPORT [MESSAGE | -x HEX]
  *   udpprobe spoof-flood [-t SECONDS] COUNT DSTADDR DSTPORT
  *   udpprobe listen [-t SECONDS] [-c] HOST PORT
  *
@@ -84,7 +84,7 @@ static void usage(void)
 		"       %s flood [-t SECONDS] [-q SECONDS] HOST PORT COUNT [SIZE]\n"
 		"       %s hold [-t SECONDS] [--reuseport] HOST PORT\n"
 		"       %s connect [-t SECONDS] HOST PORT\n"
-		"       %s spoof [-t SECONDS] SRCADDR SRCPORT DSTADDR DSTPORT [MESSAGE | -x HEX]\n"
+		"       %s spoof [-t SECONDS] [-n COUNT] SRCADDR SRCPORT DSTADDR DSTPORT [MESSAGE | -x HEX]\n"
 		"       %s spoof-flood [-t SECONDS] COUNT DSTADDR DSTPORT\n"
 		"       %s listen [-t SECONDS] [-c] HOST PORT\n",
 		progname, progname, progname, progname, progname, progname, progname, progname,
@@ -1053,7 +1053,10 @@ static int spoof_socket(const char *cmd)
 	return fd;
 }
 
-/* Sends the one datagram to a loopback destination. */
+/*
+ * Sends the datagram to a loopback destination, COUNT times with -n (1 to
+ * BURST_COUNT_MAX; all within -t, else exit 1 after "sent N").
+ */
 static int cmd_spoof(int argc, char **argv)
 {
 	static unsigned char packet[65535];
@@ -1064,14 +1067,20 @@ static int cmd_spoof(int argc, char **argv)
 	unsigned long sport;
 	unsigned dport;
 	size_t len = 0, total;
+	unsigned long count = 1, sent = 0;
 	char *hex = NULL;
 	int fd, opt;
 
 	optind = 1;
-	while ((opt = getopt(argc, argv, "+t:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "+t:n:x:")) != -1) {
 		switch (opt) {
 		case 't':
 			timeout = parse_seconds(optarg);
+			break;
+		case 'n':
+			count = parse_ulong(optarg, BURST_COUNT_MAX, "count");
+			if (count == 0)
+				usage();
 			break;
 		case 'x':
 			hex = optarg;
@@ -1108,22 +1117,30 @@ static int cmd_spoof(int argc, char **argv)
 
 	fd = spoof_socket("spoof");
 	deadline = now() + timeout;
-	for (;;) {
+	while (sent < count) {
 		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
 		if (sendto(fd, packet, total, MSG_DONTWAIT, (struct sockaddr *)&dst,
-			   sizeof(dst)) >= 0)
-			break;
+			   sizeof(dst)) >= 0) {
+			sent++;
+			continue;
+		}
 		if (errno != EINTR && errno != EAGAIN && errno != ENOBUFS)
 			die_errno("sendto");
-		if (now() >= deadline) {
-			fprintf(stderr, "%s: could not send within %g s\n", progname, timeout);
-			return EXIT_TIMEOUT;
-		}
+		if (now() >= deadline)
+			break;
 		if (poll(&pfd, 1, ms_until(deadline)) < 0 && errno != EINTR)
 			die_errno("poll");
 	}
 	close(fd);
+	if (count > 1)
+		printf("sent %lu\n", sent);
+	if (fflush(stdout) == EOF)
+		die_errno("stdout");
+	if (sent < count) {
+		fprintf(stderr, "%s: sent %lu of %lu within %g s\n", progname, sent, count, timeout);
+		return EXIT_TIMEOUT;
+	}
 	return 0;
 }
 
