@@ -11,7 +11,23 @@
 #   journal        udp-replyd --log-target=journal, into a private journald
 #                  (as root only: run.sh re-runs itself in `unshare --mount`
 #                  with tmpfs on /run/systemd and /run/log, as t-journal.sh)
-# each udp-replyd row with workers = 1 and workers = "auto" (BENCH_WORKERS).
+# each udp-replyd row with workers = 1 and workers = "auto" (BENCH_WORKERS),
+# and then the policy rows (issue 7; BENCH_POLICY), workers = 1, no log,
+# both under a load from BENCH_SOURCES (1000) source addresses in as many
+# /24s of 127.0.0.0/8 (udpbench --sources), so each request passes the access
+# lists and a rate-limit bucket of its own prefix:
+#   policy off     loop_guard = false, max_amplification = 0, no allow/deny,
+#                  rate_limit { rate = 0; }
+#   policy on      loop guard and max_amplification as by default, allow
+#                  127.0.0.0/8 and ::1, deny four prefixes that match none,
+#                  rate_limit { rate = 10000; burst = 10000; exempt = []; }:
+#                  loopback not exempt, every /24 limited but far below the
+#                  limit (the load gives each a few hundred a second)
+# BENCH_POLICY_ROUNDS pairs of them, interleaved off, on, on, off, off, on...
+# so that drift in the machine's speed hits both alike; the target is met
+# when the median over the pairs of (on / off replies per CPU-s) is >= 0.95
+# and the daemon dropped nothing by policy (its stop line's "D dropped by
+# policy" absent; rate-limit drops summed from its summary lines).
 # Every udp-replyd row is a fresh daemon started by `udpbench --spawn`, which
 # gives it a NOTIFY_SOCKET of its own: readiness is its READY=1 (no probe
 # datagram, so its counters hold exactly the load), and the time from execve
@@ -57,6 +73,10 @@
 #   BENCH_JOURNAL=auto      auto: journal rows as root; no: never
 #   BENCH_CONFINED=yes      add a row "no log, 1 worker" confined (taskset) to
 #                           the generator's CPU: what auto gains from the free CPU
+#   BENCH_POLICY=yes        the policy rows too; no: without them; only: just
+#                           them (no reference, BENCH_LOGS or confined rows)
+#   BENCH_POLICY_ROUNDS=3   pairs of policy rows (1..9)
+#   BENCH_SOURCES=1000      source addresses (and /24s) of the policy rows' load
 #   BENCH_KEEP_TMP=1        keep the temp dir
 #   BENCH_VERBOSE=1         also print the raw key=value rows
 #
@@ -80,6 +100,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 : "${BENCH_LOGS:=nolog console journal}"
 : "${BENCH_JOURNAL:=auto}"
 : "${BENCH_CONFINED:=yes}"
+: "${BENCH_POLICY:=yes}"
+: "${BENCH_POLICY_ROUNDS:=3}"
+: "${BENCH_SOURCES:=1000}"
 
 MSGID=4f0d5f1c8a6e4b7fa3c1d2e9b8a7f6
 READY_WAIT_MS=10000	# exec to READY=1
@@ -157,6 +180,7 @@ JOURNALD=
 journal_note=
 want_journal=no
 case " $BENCH_LOGS " in *" journal "*) want_journal=yes ;; esac
+[ "$BENCH_POLICY" != only ] || want_journal=no
 case $BENCH_JOURNAL in
 auto) ;;
 no) want_journal=no journal_note="journal rows: skipped (BENCH_JOURNAL=no)" ;;
@@ -209,6 +233,14 @@ done
 for _l in $BENCH_LOGS; do
 	case $_l in nolog | console | journal) ;; *) die "BENCH_LOGS: nolog, console, journal" ;; esac
 done
+case $BENCH_POLICY in
+yes | no | only) ;;
+*) die "BENCH_POLICY=$BENCH_POLICY: use yes, no or only" ;;
+esac
+case $BENCH_POLICY_ROUNDS in [1-9]) ;; *) die "BENCH_POLICY_ROUNDS: 1..9" ;; esac
+case $BENCH_SOURCES in
+'' | 0* | *[!0-9]*) die "BENCH_SOURCES: 1..65024 (udpbench --sources)" ;;
+esac
 
 ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 if [ "$BENCH_PIN" = auto ]; then
@@ -260,11 +292,12 @@ kv() {
 	sed -n "s/.*\\(^\\| \\)$1=\\([^ ]*\\).*/\\2/p" "$2" | tail -n 1
 }
 
-# counts_of TEXT: "R K N" from "R received, R replied, E errors, K dropped by
-# the kernel, ..., N not logged" (STATUS= or the stop line); - when absent.
+# counts_of TEXT: "R P E K N D" from "R received, P replied, E errors, K
+# dropped by the kernel, D dropped by policy, ..., N not logged" (STATUS= or the
+# stop line); - when absent, but D is 0 when absent from a line that has R.
 counts_of() {
 	printf '%s\n' "$1" | awk '{
-		rcvd = "-"; rep = "-"; err = "-"; kd = "-"; nl = "-"
+		rcvd = "-"; rep = "-"; err = "-"; kd = "-"; nl = "-"; pd = "-"
 		n = split($0, part, ",")
 		for (i = 1; i <= n; i++) {
 			if (!match(part[i], /[0-9]+ [a-z][a-z ]*$/))
@@ -277,8 +310,11 @@ counts_of() {
 			else if (w ~ /^errors/) err = v
 			else if (w ~ /^dropped by the kernel/) kd = v
 			else if (w ~ /^not logged/) nl = v
+			else if (w ~ /^dropped by policy/) pd = v
 		}
-		print rcvd, rep, err, kd, nl
+		if (pd == "-" && rcvd != "-")
+			pd = 0
+		print rcvd, rep, err, kd, nl, pd
 	}'
 }
 
@@ -293,7 +329,7 @@ status_complete() {
 	[ -n "$_line" ] || return 1
 	# shellcheck disable=SC2046 # the words are the counts
 	set -- $(counts_of "$_line") "$2"
-	[ "$1" != - ] && [ "$4" != - ] && [ $(($1 + $4)) -ge "$6" ]
+	[ "$1" != - ] && [ "$4" != - ] && [ $(($1 + $4)) -ge "$7" ]
 }
 
 journal_has_stop() {
@@ -301,16 +337,35 @@ journal_has_stop() {
 		>"$2" 2>/dev/null && grep -q . "$2"
 }
 
-# row_daemon LOG WORKERS [CPU]: one udp-replyd row (the daemon confined to CPU
-# when given); a key=value line into $T/rows.
+# policy_conf off|on: the policy settings of a policy row.
+policy_conf() {
+	case $1 in
+	off)
+		echo 'loop_guard = false;'
+		echo 'max_amplification = 0;'
+		echo 'rate_limit = { rate = 0; };'
+		;;
+	on)
+		echo 'loop_guard = true;'
+		echo 'allow = ["127.0.0.0/8", "::1/128"];'
+		echo 'deny = ["192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "2001:db8::/32"];'
+		echo 'rate_limit = { rate = 10000; burst = 10000; exempt = []; };'
+		;;
+	esac
+}
+
+# row_daemon LOG WORKERS [CPU [ROUND]]: one udp-replyd row (the daemon confined
+# to CPU when given); a key=value line into $T/rows. LOG policy-off and
+# policy-on are no-log rows with the policy settings and BENCH_SOURCES sources.
 row_daemon() {
-	_log=$1 _wk=$2 _try=0 _cpu=${3:-}
-	_row=$T/row-$_log-$_wk${_cpu:+-cpu$_cpu}
+	_log=$1 _wk=$2 _try=0 _cpu=${3:-} _round=${4:-} _sources=
+	_row=$T/row-$_log-$_wk${_cpu:+-cpu$_cpu}${_round:+-r$_round}
 	case $_wk in auto) _wconf='"auto"' ;; *) _wconf=$_wk ;; esac
 	case $_log in
 	nolog) _target=console _logd=false _err=$_row.err ;;
 	console) _target=console _logd=true _err=/dev/null ;;
 	journal) _target=journal _logd=true _err=$_row.err ;;
+	policy-*) _target=console _logd=false _err=$_row.err _sources=$BENCH_SOURCES ;;
 	esac
 	while :; do
 		_try=$((_try + 1))
@@ -322,6 +377,7 @@ row_daemon() {
 			echo 'reply = "Hello UDP Client";'
 			echo "workers = $_wconf;"
 			echo "log_datagrams = $_logd;"
+			policy_conf "${_log#policy-}"
 		} >"$_row.conf"
 		: >"$_row.spawn"
 		${_cpu:+taskset -c "$_cpu"} "$UDPBENCH" --spawn "$_row.spawn" "$UDP_REPLYD" \
@@ -349,7 +405,7 @@ row_daemon() {
 	[ "$_log" != journal ] || _j0=$(cpu_ticks "$JOURNALD_PID")
 	"$UDPBENCH" -k ${PIN_OPT:+"$PIN_OPT"} --name="$_log" -n "$BENCH_COUNT" -w "$BENCH_WINDOW" \
 		--depth "$BENCH_DEPTH" -s "$BENCH_SIZE" -T "$BENCH_TIME_LIMIT" -t "$BENCH_TIMEOUT" \
-		127.0.0.1 "$PORT" >"$_row.load" || {
+		${_sources:+--sources "$_sources"} 127.0.0.1 "$PORT" >"$_row.load" || {
 		printf 'run.sh: %s, workers %s: udpbench failed: %s\n' "$_log" "$_wk" \
 			"$(cat "$_row.load")" >&2
 		exit 1
@@ -378,11 +434,15 @@ row_daemon() {
 	set -- $(counts_of "$_status")
 	_extra="st_rcvd=$1 st_replied=$2 st_errors=$3 st_kdrops=$4 st_notlogged=$5"
 	case $_log in
-	nolog)
+	nolog | policy-*)
 		_stop=$(grep 'stopping on SIGTERM' "$_err" | tail -n 1)
 		# shellcheck disable=SC2046 # the words are the counts
 		set -- $(counts_of "$_stop")
 		_extra="$_extra src=stop-line rcvd=$1 replied=$2 errors=$3 kdrops=$4 notlogged=$5"
+		# The drops by reason are in the once-a-second summaries only.
+		_rl=$(sed -n 's/.*dropped by policy in the last .*[:,] rate-limit \([0-9]*\)[,;].*/\1/p' \
+			"$_err" | awk '{ n += $1 } END { print n + 0 }')
+		_extra="$_extra pdrops=$6 ratelimited=$_rl"
 		;;
 	console)
 		# shellcheck disable=SC2046 # the words are the counts
@@ -412,8 +472,9 @@ row_daemon() {
 		_extra="$_extra summarised=$_summ summaries=$_nsumm stderr_lines=$_fallback"
 		;;
 	esac
-	printf 'name=%s workers=%s pid=%s %s %s %s rss_kb=%s threads=%s status_wait=%s\n' \
-		"$_log" "$_wk${_cpu:+@cpu$_cpu}" "$_pid" "$(cat "$_row.load")" "$(grep '^exit=' "$_row.spawn")" \
+	printf 'name=%s workers=%s%s pid=%s %s %s %s rss_kb=%s threads=%s status_wait=%s\n' \
+		"$_log" "$_wk${_cpu:+@cpu$_cpu}" "${_round:+ round=$_round}" "$_pid" \
+		"$(cat "$_row.load")" "$(grep '^exit=' "$_row.spawn")" \
 		"$(grep '^ready_ms=' "$_row.spawn")" "$_rss" "$_threads" "$_status_wait" |
 		sed "s/\$/ $_extra/" >>"$T/rows"
 }
@@ -443,7 +504,7 @@ print_table() {
 				f[substr($i, 1, eq - 1)] = substr($i, eq + 1)
 		}
 		n++
-		name[n] = f["name"]; wk[n] = f["workers"]
+		name[n] = f["name"]; wk[n] = f["workers"]; round[n] = f["round"]
 		if (f["failed"] != "") {
 			failed[n] = f["failed"]
 			next
@@ -482,6 +543,9 @@ print_table() {
 			label = name[i] == "nolog" ? "no log" : name[i] == "console" ? "console>null" : name[i]
 			sub(/^reference-/, "ref ", label)
 			sub(/^reference$/, "ref plain", label)
+			sub(/^policy-/, "policy ", label)
+			if (round[i] != "")
+				label = label " #" round[i]
 			if (failed[i] != "") {
 				printf("%-13s %6s  (%s)\n", label, wk[i], failed[i])
 				continue
@@ -510,14 +574,27 @@ print_notes() {
 				refrpc = f["replies_total"] / (f["srv_cpu_us"] / 1e6)
 			next
 		}
-		k = f["name"] "/" f["workers"]
+		k = f["name"] "/" f["workers"] (f["round"] != "" ? "#" f["round"] : "")
+		if (f["name"] ~ /^policy-/) {
+			pol[k] = f["cpu_us"] > 0 ? f["replies_total"] / (f["cpu_us"] / 1e6) : 0
+			if (f["pdrops"] != "0" || f["ratelimited"] != "0")
+				pbad = pbad sprintf(" %s: %s dropped by policy, %s rate-limited;", k,
+					f["pdrops"], f["ratelimited"])
+			if (!num(f["rcvd"]) || !num(f["kdrops"]) || f["rcvd"] + f["kdrops"] != f["sent_total"] ||
+			    f["lost_total"] != 0 || f["stray"] != 0)
+				pacct = pacct " " k
+			if (f["sources"] != "")
+				psources = f["sources"]
+		} else {
+			logrows = 1
+		}
 		rps[k] = f["rps"] + 0; gen[k] = f["gen_cpu_pct"] + 0; thr[k] = f["threads"] + 0
 		rpc[k] = f["cpu_us"] > 0 ? f["replies_total"] / (f["cpu_us"] / 1e6) : 0
-		rss = rss sprintf(" %s/%s %s KiB (peak %s, %s threads);", f["name"], f["workers"],
-			f["rss_kb"], f["maxrss_kb"], f["threads"])
+		rss = rss sprintf(" %s %s KiB (peak %s, %s threads);", k, f["rss_kb"], f["maxrss_kb"],
+			f["threads"])
 		if (f["workers"] ~ /^1/ && (maxrss1 == "" || f["rss_kb"] + 0 > maxrss1))
 			maxrss1 = f["rss_kb"] + 0
-		ready = ready sprintf(" %s/%s %.2f;", f["name"], f["workers"], f["ready_ms"])
+		ready = ready sprintf(" %s %.2f;", k, f["ready_ms"])
 		if (maxready == "" || f["ready_ms"] + 0 > maxready)
 			maxready = f["ready_ms"] + 0
 		if (f["status_wait"] != "ok")
@@ -533,14 +610,15 @@ print_notes() {
 	END {
 		printf("VmRSS after the load (KiB):%s\n", rss)
 		printf("exec to READY=1 (ms):%s\n", ready)
-		printf("%d CPUs: the generator is one thread pinned to CPU %s (gen%% = its CPU use over\n" \
-		       "the load). udp-replyd is not pinned: with 1 worker that worker can have another\n" \
-		       "CPU to itself; with \"auto\" one worker per CPU, one of them sharing CPU %s with\n" \
-		       "the generator, so auto can beat 1 only where the generator leaves room on its\n" \
-		       "CPU (read gen%%). Row 1@cpu%s: 1 worker confined (taskset) to the generator'"'"'s\n" \
-		       "CPU, the other CPU left idle: the case \"the generator leaves a core free\";\n" \
-		       "auto against it shows what the workers on the free CPU add.\n",
-			ncpu, gencpu, gencpu, gencpu)
+		if (logrows)
+			printf("%d CPUs: the generator is one thread pinned to CPU %s (gen%% = its CPU use over\n" \
+			       "the load). udp-replyd is not pinned: with 1 worker that worker can have another\n" \
+			       "CPU to itself; with \"auto\" one worker per CPU, one of them sharing CPU %s with\n" \
+			       "the generator, so auto can beat 1 only where the generator leaves room on its\n" \
+			       "CPU (read gen%%). Row 1@cpu%s: 1 worker confined (taskset) to the generator'"'"'s\n" \
+			       "CPU, the other CPU left idle: the case \"the generator leaves a core free\";\n" \
+			       "auto against it shows what the workers on the free CPU add.\n",
+				ncpu, gencpu, gencpu, gencpu)
 		if (short != "")
 			printf("note: no STATUS= with the whole load within 3 s for:%s\n", short)
 		if (fell != "")
@@ -549,8 +627,9 @@ print_notes() {
 			printf("note:%s\n", errs)
 		print "targets (issue 6):"
 		t = "nolog/1"
-		target(sprintf("no log, 1 worker >= 0.9x reference per CPU-s: %.2f",
-			refrpc > 0 ? rpc[t] / refrpc : 0), refrpc > 0 && rpc[t] != "" ? rpc[t] >= 0.9 * refrpc : "")
+		if (rpc[t] != "")
+			target(sprintf("no log, 1 worker >= 0.9x reference per CPU-s: %.2f",
+				refrpc > 0 ? rpc[t] / refrpc : 0), refrpc > 0 ? rpc[t] >= 0.9 * refrpc : "")
 		split("1 auto", ws, " ")
 		for (w = 1; w <= 2; w++) {
 			a = "journal/" ws[w]; b = "nolog/" ws[w]
@@ -571,6 +650,35 @@ print_notes() {
 		}
 		target(sprintf("RSS <= 4 MiB with 1 worker: %s KiB", maxrss1), maxrss1 == "" ? "" : maxrss1 <= 4096)
 		target(sprintf("READY=1 within 10 ms of exec: %.2f ms", maxready), maxready == "" ? "" : maxready <= 10)
+		policy_targets()
+	}
+	function policy_targets(r, a, b, np, line, i, j, t, med) {
+		np = 0
+		for (r = 1; r <= 9; r++) {
+			a = "policy-on/1#" r; b = "policy-off/1#" r
+			if (!(a in pol) || !(b in pol) || pol[b] <= 0)
+				continue
+			pr[++np] = pol[a] / pol[b]
+			line = line sprintf(" #%d %.3f (%.0f / %.0f);", r, pr[np], pol[a], pol[b])
+		}
+		if (np == 0)
+			return
+		for (i = 2; i <= np; i++)	# insertion sort: at most 9
+			for (j = i; j > 1 && pr[j - 1] > pr[j]; j--) {
+				t = pr[j]; pr[j] = pr[j - 1]; pr[j - 1] = t
+			}
+		med = np % 2 ? pr[(np + 1) / 2] : (pr[np / 2] + pr[np / 2 + 1]) / 2
+		print "targets (issue 7):"
+		printf("  policy on / off, replies per CPU-s, each pair:%s\n", line)
+		target(sprintf("policy on (%s sources) >= 0.95x off per CPU-s: median %.3f", psources,
+			med), med >= 0.95)
+		target(sprintf("policy rows dropped nothing by policy: %s", pbad == "" ? "0" : "no"),
+			pbad == "")
+		if (pbad != "")
+			printf("    %s\n", pbad)
+		target("policy rows: rcvd + kdrop = sent, 0 lost, 0 stray", pacct == "")
+		if (pacct != "")
+			printf("     not in:%s\n", pacct)
 	}' "$T/rows"
 }
 
@@ -583,22 +691,41 @@ printf 'udp-replyd benchmark: %s CPUs, load average %s, pin %s, %s\n' "$ncpu" \
 	"$(cut -d' ' -f1-3 /proc/loadavg)" "$BENCH_PIN" "${policy:-policy unknown}"
 printf 'load: closed loop, %s sockets x %s in flight, %s-byte requests, %s measured (+2000)\n' \
 	"$BENCH_WINDOW" "$BENCH_DEPTH" "$BENCH_SIZE" "$BENCH_COUNT"
+[ "$BENCH_POLICY" = no ] ||
+	printf 'policy rows: %s pairs, the load from %s sources in as many /24s of 127.0.0.0/8\n' \
+		"$BENCH_POLICY_ROUNDS" "$BENCH_SOURCES"
 [ -z "$journal_note" ] || printf '%s\n' "$journal_note"
 
-for ref in $BENCH_REFERENCE; do
-	row_reference "$ref"
-done
-for log in $BENCH_LOGS; do
-	[ "$log" != journal ] || [ "$want_journal" = yes ] || continue
-	for wk in $BENCH_WORKERS; do
-		row_daemon "$log" "$wk"
+if [ "$BENCH_POLICY" != only ]; then
+	for ref in $BENCH_REFERENCE; do
+		row_reference "$ref"
 	done
-done
-# 2 cores: 1 worker sharing the generator's CPU, the other CPU left free (for auto).
-if [ "$BENCH_CONFINED" = yes ] && [ -n "$GEN_CPU" ] && command -v taskset >/dev/null 2>&1; then
 	for log in $BENCH_LOGS; do
-		[ "$log" = nolog ] || continue
-		row_daemon nolog 1 "$GEN_CPU"
+		[ "$log" != journal ] || [ "$want_journal" = yes ] || continue
+		for wk in $BENCH_WORKERS; do
+			row_daemon "$log" "$wk"
+		done
+	done
+	# 2 cores: 1 worker sharing the generator's CPU, the other CPU left free (for auto).
+	if [ "$BENCH_CONFINED" = yes ] && [ -n "$GEN_CPU" ] && command -v taskset >/dev/null 2>&1; then
+		for log in $BENCH_LOGS; do
+			[ "$log" = nolog ] || continue
+			row_daemon nolog 1 "$GEN_CPU"
+		done
+	fi
+fi
+# Pairs in the order off on, on off, off on...: a drift hits both alike.
+if [ "$BENCH_POLICY" != no ]; then
+	round=1
+	while [ "$round" -le "$BENCH_POLICY_ROUNDS" ]; do
+		if [ $((round % 2)) = 1 ]; then
+			row_daemon policy-off 1 '' "$round"
+			row_daemon policy-on 1 '' "$round"
+		else
+			row_daemon policy-on 1 '' "$round"
+			row_daemon policy-off 1 '' "$round"
+		fi
+		round=$((round + 1))
 	done
 fi
 

@@ -16,6 +16,19 @@
  * no reply within the loss timeout counts what it has outstanding as lost and
  * is replaced by a fresh one so that a late reply cannot be taken for another.
  *
+ * With --sources N the requests come from N source addresses, one in each of
+ * N /24s of 127.0.0.0/8 (127.1.0.1, 127.1.1.1, ..., 127.1.255.1, 127.2.0.1,
+ * ...; on Linux the whole of 127.0.0.0/8 is local on lo), taken in turn
+ * request by request: a server's per-source work (access lists, rate-limit
+ * buckets) then sees N sources under the same closed loop. The sockets are
+ * then unconnected, bound to the wildcard address (a reply goes to the
+ * address its request came from), and each request names its source in an
+ * IP_PKTINFO control message; a reply from anyone but the server is stray.
+ * Unconnected sockets hear no ICMP refusal: a server that is gone shows as
+ * lost requests. A server whose workers take different sources (a reuseport
+ * group steered by prefix) may answer one socket out of order: the counts
+ * hold, the latencies are then approximate.
+ *
  * Bounded: COUNT <= 10,000,000 and each measurement stops sending after the
  * time limit (default 30 s); what is still outstanding then gets at most the
  * loss timeout more. After 1000 refusals in a row (ICMP port unreachable) it
@@ -73,6 +86,7 @@
 #define REPLY_BUF 2048		/* a longer reply is taken, truncated */
 #define REFUSED_IN_A_ROW_MAX 1000	/* the server is gone: stop sending */
 #define REF_REPLY "Hello UDP Client"	/* udp-replyd's default reply */
+#define SOURCES_MAX (254U * 256U)	/* 127.1.0.1 to 127.254.255.1 */
 
 enum ref_mode {
 	REF_NONE,
@@ -84,6 +98,7 @@ struct options {
 	unsigned long count, warmup;
 	size_t size;
 	unsigned window, depth;
+	unsigned sources;	/* 0: the sockets' own address; else --sources */
 	uint64_t time_limit_ns, timeout_ns;
 	enum ref_mode reference;
 	const char *name;
@@ -138,6 +153,9 @@ static void usage(FILE *out)
 		"                         (default 32, at most %u)\n"
 		"      --depth D          requests outstanding per socket (default 1,\n"
 		"                         at most %u; W x D at most %u)\n"
+		"      --sources N        send from N addresses in N /24s of 127.0.0.0/8\n"
+		"                         (127.1.0.1, 127.1.1.1, ...), in turn (at most %u;\n"
+		"                         IPv4 only)\n"
 		"  -T, --time-limit SECS  stop sending after SECS (default 30, at most %.0f)\n"
 		"  -t, --timeout SECS     a request unanswered this long is lost\n"
 		"                         (default 1, at most %.0f)\n"
@@ -158,7 +176,7 @@ static void usage(FILE *out)
 		"HOST must be a loopback address (127.0.0.0/8 or ::1). Exit codes: 0 replies\n"
 		"received, 1 a measurement got no reply, 2 usage error, 3 system error.\n",
 		progname, progname, progname, progname, COUNT_MAX, WARMUP_MAX, SIZE_MAX_UDP, WINDOW_MAX,
-		DEPTH_MAX, WINDOW_MAX * 16U, TIME_LIMIT_MAX, TIMEOUT_MAX, REF_BATCH);
+		DEPTH_MAX, WINDOW_MAX * 16U, SOURCES_MAX, TIME_LIMIT_MAX, TIMEOUT_MAX, REF_BATCH);
 }
 
 static void usage_error(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
@@ -467,6 +485,11 @@ static void reference_stop(struct reference *ref)
  * replies move past; a slot that gets no reply for the loss timeout counts all
  * it has in flight as lost and starts afresh on a new socket.
  */
+union pktinfo_control {
+	char buf[CMSG_SPACE(sizeof(struct in_pktinfo))];
+	struct cmsghdr align;
+};
+
 struct bench {
 	const struct options *o;
 	const struct sockaddr *to;
@@ -478,16 +501,28 @@ struct bench {
 	unsigned char (*payload)[DATAGRAM_MAX_REQ];
 	struct mmsghdr *msgs;
 	struct iovec *iov;
+	union pktinfo_control *ctl;	/* --sources: each request's source */
 	unsigned long next_seq, total, inflight, refused_in_a_row;
 	uint64_t send_until;
 	bool sending;
 	struct result *r;
 };
 
+/* The source address of request seq with --sources: 127.(1 + k / 256).(k % 256).1. */
+static struct in_addr source_addr(const struct options *o, unsigned long seq)
+{
+	unsigned long k = seq % o->sources;
+
+	return (struct in_addr){ .s_addr = htonl(0x7f000001UL | (1 + k / 256) << 16 |
+						 (k % 256) << 8) };
+}
+
 static int slot_open(struct bench *b, unsigned i)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = i };
+	struct sockaddr_in any = { .sin_family = AF_INET };
 	struct slot *s = &b->slots[i];
+	int rc;
 
 	s->head = 0;
 	s->count = 0;
@@ -495,7 +530,12 @@ static int slot_open(struct bench *b, unsigned i)
 	s->fd = socket(b->to->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (s->fd < 0)
 		return -1;
-	if (connect(s->fd, b->to, b->tolen) < 0 ||
+	/* A connected socket would take replies to its one source address only. */
+	if (b->o->sources)
+		rc = bind(s->fd, (struct sockaddr *)&any, sizeof(any));
+	else
+		rc = connect(s->fd, b->to, b->tolen);
+	if (rc < 0 ||
 	    epoll_ctl(b->epfd, EPOLL_CTL_ADD, s->fd, &ev) < 0) {
 		close(s->fd);
 		s->fd = -1;
@@ -554,6 +594,33 @@ static bool may_send(struct bench *b)
 	return b->sending;
 }
 
+/* Request j of a batch goes to the server from the source of seq. */
+static void set_source(struct bench *b, int j, unsigned long seq)
+{
+	struct msghdr *m = &b->msgs[j].msg_hdr;
+	struct in_pktinfo pi = { .ipi_spec_dst = source_addr(b->o, seq) };
+	struct cmsghdr *c;
+
+	m->msg_name = (void *)(uintptr_t)b->to;
+	m->msg_namelen = b->tolen;
+	m->msg_control = b->ctl[j].buf;
+	m->msg_controllen = sizeof(b->ctl[j].buf);
+	c = CMSG_FIRSTHDR(m);
+	c->cmsg_level = IPPROTO_IP;
+	c->cmsg_type = IP_PKTINFO;
+	c->cmsg_len = CMSG_LEN(sizeof(pi));
+	memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+}
+
+/* Did a reply to an unconnected socket come from the server? */
+static bool from_server(const struct bench *b, const struct sockaddr_in *from, socklen_t len)
+{
+	const struct sockaddr_in *to = (const struct sockaddr_in *)(const void *)b->to;
+
+	return len >= sizeof(*from) && from->sin_family == AF_INET &&
+	       from->sin_port == to->sin_port && from->sin_addr.s_addr == to->sin_addr.s_addr;
+}
+
 /* Top slot i up to DEPTH requests in flight, in one sendmmsg. */
 static int slot_fill(struct bench *b, unsigned i)
 {
@@ -574,6 +641,8 @@ static int slot_fill(struct bench *b, unsigned i)
 		memcpy(b->payload[j], seq, (size_t)len < size ? (size_t)len : size);
 		b->iov[j] = (struct iovec){ .iov_base = b->payload[j], .iov_len = size };
 		b->msgs[j].msg_hdr = (struct msghdr){ .msg_iov = &b->iov[j], .msg_iovlen = 1 };
+		if (b->o->sources)
+			set_source(b, j, b->next_seq + (unsigned long)j);
 	}
 	t = now_ns();
 	n = sendmmsg(s->fd, b->msgs, (unsigned)want, 0);
@@ -614,6 +683,7 @@ static int slot_receive(struct bench *b, unsigned i)
 	static unsigned char bufs[DEPTH_MAX][REPLY_BUF];
 	static struct iovec iov[DEPTH_MAX];
 	static struct mmsghdr msgs[DEPTH_MAX];
+	static struct sockaddr_in from[DEPTH_MAX];
 	struct slot *s = &b->slots[i];
 	struct result *r = b->r;
 	uint64_t now, rtt;
@@ -623,6 +693,10 @@ static int slot_receive(struct bench *b, unsigned i)
 	for (j = 0; j < (int)b->o->depth; j++) {
 		iov[j] = (struct iovec){ .iov_base = bufs[j], .iov_len = sizeof(bufs[j]) };
 		msgs[j].msg_hdr = (struct msghdr){ .msg_iov = &iov[j], .msg_iovlen = 1 };
+		if (b->o->sources) {
+			msgs[j].msg_hdr.msg_name = &from[j];
+			msgs[j].msg_hdr.msg_namelen = sizeof(from[j]);
+		}
 	}
 	for (;;) {
 		n = recvmmsg(s->fd, msgs, b->o->depth, MSG_DONTWAIT, NULL);
@@ -642,7 +716,8 @@ static int slot_receive(struct bench *b, unsigned i)
 	}
 	now = now_ns();
 	for (j = 0; j < n; j++) {
-		if (s->count == 0) {
+		if (s->count == 0 ||
+		    (b->o->sources && !from_server(b, &from[j], msgs[j].msg_hdr.msg_namelen))) {
 			r->stray++;
 			continue;
 		}
@@ -735,10 +810,11 @@ static int bench_run(const struct options *o, const struct sockaddr *to, socklen
 	b.payload = calloc(o->depth, sizeof(*b.payload));
 	b.msgs = calloc(o->depth, sizeof(*b.msgs));
 	b.iov = calloc(o->depth, sizeof(*b.iov));
+	b.ctl = calloc(o->depth, sizeof(*b.ctl));
 	r->lat = malloc(o->count * sizeof(*r->lat));
 	b.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (!b.slots || !b.ring_ns || !b.ring_measured || !b.payload || !b.msgs || !b.iov ||
-	    !r->lat || b.epfd < 0) {
+	    !b.ctl || !r->lat || b.epfd < 0) {
 		fprintf(stderr, "%s: %s\n", progname, strerror(errno));
 		goto out;
 	}
@@ -773,6 +849,7 @@ out:
 	free(b.payload);
 	free(b.msgs);
 	free(b.iov);
+	free(b.ctl);
 	return rc;
 }
 
@@ -823,16 +900,20 @@ static void result_print(const struct options *o, struct result *r)
 			printf(" srv_cpu_ns_per_req=%.0f srv_cpu_us=%.0f srv_kdrops=%lu",
 				r->sent_total ? (double)r->srv_cpu_ns / r->sent_total : 0.0,
 				r->srv_cpu_ns / 1e3, r->srv_drops);
-		printf(" depth=%u replies_total=%lu lost_total=%lu send_errors=%lu wall_secs=%.3f "
-		       "gen_cpu_pct=%.1f",
-			o->depth, r->replies_total, r->lost_total, r->send_errors, r->wall_ns / 1e9,
+		printf(" depth=%u sources=%u replies_total=%lu lost_total=%lu send_errors=%lu "
+		       "wall_secs=%.3f gen_cpu_pct=%.1f",
+			o->depth, o->sources, r->replies_total, r->lost_total, r->send_errors,
+			r->wall_ns / 1e9,
 			r->wall_ns ? 100.0 * (double)r->gen_cpu_ns / (double)r->wall_ns : 0.0);
 		printf(" time_limited=%d refused_stop=%d\n", r->time_limited, r->refused_stop);
 		fflush(stdout);
 		return;
 	}
-	printf("%s %s: window %u x depth %u, %zu-byte requests%s%s\n", r->name, r->addr,
-		o->window, o->depth, o->size,
+	printf("%s %s: window %u x depth %u, %zu-byte requests", r->name, r->addr, o->window,
+		o->depth, o->size);
+	if (o->sources)
+		printf(" from %u sources", o->sources);
+	printf("%s%s\n",
 		r->time_limited ? " (stopped by the time limit)" : "",
 		r->refused_stop ? " (stopped: the server refuses)" : "");
 	printf("  sent %lu  replies %lu  lost %lu", r->sent, r->replies, r->lost);
@@ -1005,13 +1086,14 @@ fail:
 
 static void parse_options(int argc, char *argv[], struct options *o)
 {
-	enum { OPT_WARMUP = 256, OPT_NAME, OPT_PIN, OPT_FREE_PORT, OPT_DEPTH };
+	enum { OPT_WARMUP = 256, OPT_NAME, OPT_PIN, OPT_FREE_PORT, OPT_DEPTH, OPT_SOURCES };
 	static const struct option longopts[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "warmup", required_argument, NULL, OPT_WARMUP },
 		{ "size", required_argument, NULL, 's' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "depth", required_argument, NULL, OPT_DEPTH },
+		{ "sources", required_argument, NULL, OPT_SOURCES },
 		{ "time-limit", required_argument, NULL, 'T' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "reference", optional_argument, NULL, 'r' },
@@ -1041,6 +1123,9 @@ static void parse_options(int argc, char *argv[], struct options *o)
 			break;
 		case OPT_DEPTH:
 			o->depth = (unsigned)parse_ulong(optarg, "--depth", 1, DEPTH_MAX);
+			break;
+		case OPT_SOURCES:
+			o->sources = (unsigned)parse_ulong(optarg, "--sources", 1, SOURCES_MAX);
 			break;
 		case 'T':
 			o->time_limit_ns = parse_seconds(optarg, "--time-limit", TIME_LIMIT_MAX);
@@ -1139,6 +1224,8 @@ int main(int argc, char *argv[])
 			return EXIT_USAGE;
 		family = to.ss_family;
 	}
+	if (o.sources && family != AF_INET)
+		usage_error("--sources: IPv4 only (127.0.0.0/8 is local, ::1 alone is)");
 	if ((unsigned long)o.window * o.depth > WINDOW_MAX * 16UL)
 		usage_error("--window times --depth: at most %u", WINDOW_MAX * 16U);
 	if (fd_limit_raise(o.window + 16) < 0) {
