@@ -1,9 +1,11 @@
 /* udpsend - send one datagram, print the reply; for shell scripts */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <netdb.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
 
 #include "config.h"
 #include "netaddr.h"
@@ -28,12 +32,27 @@ struct options {
 	double timeout;
 	unsigned long retries;
 	int family;
-	const char *source;
+	const char *source;			/* as given, for messages */
+	char source_host[NETADDR_STRLEN + 8];
+	const char *source_port;		/* NULL: the kernel picks */
 	bool no_wait, hex, quiet;
+	bool stdin_closed, stdout_closed;	/* at start; /dev/null stands in */
+};
+
+/* What to send where: from the operands. */
+struct target {
+	char host[NI_MAXHOST];
+	char port[6];				/* decimal, from a number or a service */
+	const char *message;			/* NULL: standard input */
 };
 
 struct message {
 	unsigned char data[CONFIG_REPLY_MAX + 1];
+	size_t len;
+};
+
+struct reply {
+	unsigned char data[65536];
 	size_t len;
 };
 
@@ -53,10 +72,28 @@ static void complain(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * One address's failure, kept in why: it is told only when every address
+ * has failed, so that a fallback from ::1 to 127.0.0.1 is quiet.
+ */
+__attribute__((format(printf, 2, 3)))
+static void defer(FILE *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("udpsend: ", why);
+	va_start(ap, fmt);
+	vfprintf(why, fmt, ap);
+	va_end(ap);
+	fputc('\n', why);
+}
+
 static void usage(FILE *out)
 {
-	fputs("Usage: udpsend [OPTIONS] HOST PORT [MESSAGE]\n"
-	      "Send MESSAGE (or standard input) as one UDP datagram and print the reply.\n\n"
+	fputs("Usage: udpsend [OPTIONS] [--] HOST PORT [MESSAGE]\n"
+	      "       udpsend [OPTIONS] [--] HOST:PORT [MESSAGE]\n"
+	      "Send MESSAGE (or standard input) as one UDP datagram and print the reply.\n"
+	      "Options come before HOST; PORT is a number or a service name.\n\n"
 	      "  -t, --timeout SECONDS  wait this long for a reply to each try (default 1)\n"
 	      "  -r, --retries N        send up to N more times when no reply comes (default 0)\n"
 	      "  -4, -6                 use IPv4 or IPv6 only\n"
@@ -69,6 +106,29 @@ static void usage(FILE *out)
 	      "Exit status: 0 reply received, 1 no reply, 2 usage error, 3 refused or\n"
 	      "unreachable, 4 host name did not resolve, 5 local error.\n",
 		out);
+}
+
+/*
+ * A closed 0, 1 or 2 would be taken by the socket, and the reply written
+ * back into it: /dev/null stands in, and the flags remember, so that
+ * reading a closed stdin or writing a closed stdout is still an error.
+ */
+static int stdio_safe(struct options *opt)
+{
+	int fd;
+
+	for (fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lowest free descriptor: fd itself, as those below are open. */
+		if (open("/dev/null", O_RDWR) != fd)
+			return -1;
+		if (fd == STDIN_FILENO)
+			opt->stdin_closed = true;
+		else if (fd == STDOUT_FILENO)
+			opt->stdout_closed = true;
+	}
+	return 0;
 }
 
 static bool is_refusal(int err)
@@ -94,36 +154,62 @@ static int write_all(const unsigned char *buf, size_t len)
 	return 0;
 }
 
-/* The layout of hexdump -C. */
-static int print_hex(const unsigned char *buf, size_t len)
+static void print_hex_line(const unsigned char *buf, size_t off, size_t len)
 {
-	size_t off, i;
+	size_t i;
 
-	for (off = 0; off < len; off += 16) {
-		printf("%08zx ", off);
-		for (i = 0; i < 16; i++) {
-			if (i == 8)
-				putchar(' ');
-			if (off + i < len)
-				printf(" %02x", buf[off + i]);
-			else
-				fputs("   ", stdout);
-		}
-		fputs("  |", stdout);
-		for (i = 0; i < 16 && off + i < len; i++)
-			putchar(buf[off + i] >= 0x20 && buf[off + i] < 0x7f ? buf[off + i] : '.');
-		puts("|");
+	printf("%08zx ", off);
+	for (i = 0; i < 16; i++) {
+		if (i == 8)
+			putchar(' ');
+		if (off + i < len)
+			printf(" %02x", buf[off + i]);
+		else
+			fputs("   ", stdout);
 	}
-	printf("%08zx\n", len);
-	return fflush(stdout) == 0 ? 0 : -1;
+	fputs("  |", stdout);
+	for (i = 0; i < 16 && off + i < len; i++)
+		putchar(buf[off + i] >= 0x20 && buf[off + i] < 0x7f ? buf[off + i] : '.');
+	puts("|");
 }
 
-static int print_reply(const struct options *opt, const unsigned char *buf, size_t len)
+/*
+ * The layout of hexdump -C: a full line equal to the one before is folded
+ * into one "*" per run; a short last line is always shown; no bytes, no
+ * output.
+ */
+static int print_hex(const unsigned char *buf, size_t len)
 {
+	bool folding = false;
+	size_t off;
+
+	for (off = 0; off < len; off += 16) {
+		if (off > 0 && len - off >= 16 && memcmp(buf + off - 16, buf + off, 16) == 0) {
+			if (!folding)
+				puts("*");
+			folding = true;
+			continue;
+		}
+		folding = false;
+		print_hex_line(buf, off, len);
+	}
+	if (len > 0)
+		printf("%08zx\n", len);
+	return fflush(stdout) == 0 && !ferror(stdout) ? 0 : -1;
+}
+
+static int print_reply(const struct options *opt, const struct reply *reply)
+{
+	const unsigned char *buf = reply->data;
+	size_t len = reply->len;
 	int rc;
 
 	if (opt->quiet)
-		return 0;
+		return EXIT_REPLY;
+	if (opt->stdout_closed) {
+		complain("writing the reply: standard output is closed");
+		return EXIT_LOCAL;
+	}
 	if (opt->hex)
 		rc = print_hex(buf, len);
 	else
@@ -147,9 +233,9 @@ static double now(void)
 }
 
 /* Wait up to timeout seconds for the reply on the connected socket fd. */
-static int await_reply(const struct options *opt, int fd, const char *peer)
+static int await_reply(const struct options *opt, int fd, const char *peer,
+	struct reply *reply, FILE *why)
 {
-	static unsigned char buf[65536];
 	double deadline = now() + opt->timeout, left;
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
 	struct timespec ts;
@@ -163,53 +249,49 @@ static int await_reply(const struct options *opt, int fd, const char *peer)
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0) {
-			complain("poll: %s", strerror(errno));
+			defer(why, "poll: %s", strerror(errno));
 			return EXIT_LOCAL;
 		}
 		if (rc == 0)
 			break;
-		n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
-		if (n >= 0)
-			return print_reply(opt, buf, (size_t)n);
+		n = recv(fd, reply->data, sizeof(reply->data), MSG_DONTWAIT);
+		if (n >= 0) {
+			reply->len = (size_t)n;
+			return EXIT_REPLY;
+		}
 		if (errno == EAGAIN || errno == EINTR)
 			continue;
-		complain("%s: %s", peer, strerror(errno));
+		defer(why, "%s: %s", peer, strerror(errno));
 		return is_refusal(errno) ? EXIT_REFUSED : EXIT_LOCAL;
 	}
 	return EXIT_NO_REPLY;
 }
 
-static int bind_source(const struct options *opt, int fd, int family)
+static int bind_source(const struct options *opt, int fd, int family, FILE *why)
 {
 	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_family = family,
 		.ai_socktype = SOCK_DGRAM };
-	char host[NETADDR_STRLEN + 8];
 	struct addrinfo *res;
-	const char *port;
-	uint16_t portnum;
 	int rc;
 
-	if (netaddr_split(opt->source, host, sizeof(host), &port) < 0 ||
-	    (port && netaddr_parse_port(port, true, &portnum) < 0)) {
-		complain("--source: \"%s\": use ADDR, ADDR:PORT or [ADDR]:PORT", opt->source);
-		return EXIT_USAGE;
-	}
-	rc = getaddrinfo(host, port ? port : "0", &hints, &res);
+	rc = getaddrinfo(opt->source_host, opt->source_port ? opt->source_port : "0", &hints, &res);
 	if (rc) {
-		complain("--source: %s: %s", opt->source, gai_strerror(rc));
+		defer(why, "--source: %s: %s", opt->source,
+			rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return rc == EAI_SYSTEM || rc == EAI_MEMORY ? EXIT_LOCAL : EXIT_RESOLVE;
 	}
 	rc = bind(fd, res->ai_addr, res->ai_addrlen);
 	freeaddrinfo(res);
 	if (rc < 0) {
-		complain("--source: cannot bind %s: %s", opt->source, strerror(errno));
+		defer(why, "--source: cannot bind %s: %s", opt->source, strerror(errno));
 		return EXIT_LOCAL;
 	}
 	return 0;
 }
 
 /* Send to one address, with retries; returns an exit code. */
-static int exchange(const struct options *opt, const struct addrinfo *ai, const struct message *msg)
+static int exchange(const struct options *opt, const struct addrinfo *ai,
+	const struct message *msg, struct reply *reply, FILE *why)
 {
 	char peer[NETADDR_STRLEN];
 	unsigned long try;
@@ -218,20 +300,20 @@ static int exchange(const struct options *opt, const struct addrinfo *ai, const 
 	netaddr_format(ai->ai_addr, peer, sizeof(peer));
 	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		complain("socket: %s", strerror(errno));
+		defer(why, "%s: socket: %s", peer, strerror(errno));
 		return EXIT_LOCAL;
 	}
-	if (opt->source && (rc = bind_source(opt, fd, ai->ai_family)) != 0)
+	if (opt->source && (rc = bind_source(opt, fd, ai->ai_family, why)) != 0)
 		goto out;
 	/* Connected, so ICMP port unreachable comes back as ECONNREFUSED. */
 	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
-		complain("%s: %s", peer, strerror(errno));
+		defer(why, "%s: %s", peer, strerror(errno));
 		rc = is_refusal(errno) ? EXIT_REFUSED : EXIT_LOCAL;
 		goto out;
 	}
 	for (try = 0; try <= opt->retries; try++) {
 		if (send(fd, msg->data, msg->len, 0) < 0) {
-			complain("%s: %s", peer, strerror(errno));
+			defer(why, "%s: %s", peer, strerror(errno));
 			rc = is_refusal(errno) ? EXIT_REFUSED : EXIT_LOCAL;
 			goto out;
 		}
@@ -239,21 +321,78 @@ static int exchange(const struct options *opt, const struct addrinfo *ai, const 
 			rc = EXIT_REPLY;
 			goto out;
 		}
-		rc = await_reply(opt, fd, peer);
+		rc = await_reply(opt, fd, peer, reply, why);
 		if (rc != EXIT_NO_REPLY)
 			goto out;
 	}
-	complain("no reply from %s after %lu %s", peer, opt->retries + 1,
+	defer(why, "no reply from %s after %lu %s", peer, opt->retries + 1,
 		opt->retries ? "tries" : "try");
 out:
 	close(fd);
 	return rc;
 }
 
-static int read_stdin(struct message *msg)
+/* How far an address got: when all fail, the furthest one's status is told. */
+static int progress(int rc)
+{
+	switch (rc) {
+	case EXIT_REPLY:
+		return 4;
+	case EXIT_NO_REPLY:
+		return 3;	/* sent, and silence: something may be there */
+	case EXIT_REFUSED:
+		return 2;
+	case EXIT_LOCAL:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Like nc: the addresses in order until one answers. A refusal, a timeout
+ * or a local error (say, no IPv6 here) moves on, quietly unless every
+ * address fails.
+ */
+static int exchange_any(const struct options *opt, const struct addrinfo *res,
+	const struct message *msg, struct reply *reply)
+{
+	const struct addrinfo *ai;
+	int rc, status = -1;
+	char *text = NULL;
+	size_t textlen;
+	FILE *why;
+
+	why = open_memstream(&text, &textlen);
+	if (!why) {
+		complain("open_memstream: %s", strerror(errno));
+		return EXIT_LOCAL;
+	}
+	for (ai = res; ai; ai = ai->ai_next) {
+		rc = exchange(opt, ai, msg, reply, why);
+		if (progress(rc) >= progress(status))
+			status = rc;
+		if (rc == EXIT_REPLY)
+			break;
+	}
+	if (fclose(why) != 0) {
+		complain("open_memstream: %s", strerror(errno));
+		status = EXIT_LOCAL;
+	} else if (status != EXIT_REPLY && !quiet) {
+		fputs(text, stderr);
+	}
+	free(text);
+	return status;
+}
+
+static int read_stdin(const struct options *opt, struct message *msg)
 {
 	ssize_t n;
 
+	if (opt->stdin_closed) {
+		complain("reading standard input: it is closed; give MESSAGE as an operand");
+		return EXIT_LOCAL;
+	}
 	msg->len = 0;
 	while (msg->len < sizeof(msg->data)) {
 		n = read(STDIN_FILENO, msg->data + msg->len, sizeof(msg->data) - msg->len);
@@ -271,6 +410,20 @@ static int read_stdin(struct message *msg)
 	return EXIT_USAGE;
 }
 
+/* After -h or -V: their text was written, or it is a local error. */
+static int stdout_written(const struct options *opt)
+{
+	if (opt->stdout_closed) {
+		fputs("udpsend: writing standard output: it is closed\n", stderr);
+		return EXIT_LOCAL;
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "udpsend: writing standard output: %s\n", strerror(errno));
+		return EXIT_LOCAL;
+	}
+	return EXIT_REPLY;
+}
+
 /* One line for a bad option; optopt names a short one, else it is in arg. */
 static void bad_option(const char *what, const char *arg)
 {
@@ -280,6 +433,25 @@ static void bad_option(const char *what, const char *arg)
 		fprintf(stderr, "udpsend: option %s %s; see udpsend --help\n", arg, what);
 }
 
+static int parse_source(struct options *opt)
+{
+	uint16_t portnum;
+
+	if (netaddr_split(opt->source, opt->source_host, sizeof(opt->source_host),
+		    &opt->source_port) < 0 ||
+	    (opt->source_port && netaddr_parse_port(opt->source_port, true, &portnum) < 0)) {
+		fprintf(stderr, "udpsend: --source: \"%s\": use ADDR, ADDR:PORT or [ADDR]:PORT\n",
+			opt->source);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/*
+ * Parse the options; -1 when the program is to go on, else an exit code.
+ * "+": options end at the first operand, so a MESSAGE such as "-n" or
+ * "--" is sent as it is, whatever POSIXLY_CORRECT says.
+ */
 static int parse_options(int argc, char *argv[], struct options *opt)
 {
 	static const struct option longopts[] = {
@@ -297,13 +469,13 @@ static int parse_options(int argc, char *argv[], struct options *opt)
 	int c;
 
 	opterr = 0; /* one line of our own instead */
-	while ((c = getopt_long(argc, argv, ":t:r:46s:nxqhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:t:r:46s:nxqhV", longopts, NULL)) != -1) {
 		switch (c) {
 		case 't':
 			errno = 0;
 			opt->timeout = strtod(optarg, &end);
 			if (errno || *end || end == optarg || !isfinite(opt->timeout) ||
-			    opt->timeout <= 0 || opt->timeout > 86400) {
+			    opt->timeout < 0.001 || opt->timeout > 86400) {
 				fprintf(stderr, "udpsend: --timeout: \"%s\": use seconds from 0.001 to 86400\n", optarg);
 				return EXIT_USAGE;
 			}
@@ -324,6 +496,8 @@ static int parse_options(int argc, char *argv[], struct options *opt)
 			break;
 		case 's':
 			opt->source = optarg;
+			if (parse_source(opt))
+				return EXIT_USAGE;
 			break;
 		case 'n':
 			opt->no_wait = true;
@@ -336,20 +510,71 @@ static int parse_options(int argc, char *argv[], struct options *opt)
 			break;
 		case 'h':
 			usage(stdout);
-			exit(EXIT_REPLY);
+			return stdout_written(opt);
 		case 'V':
 			puts("udpsend " PACKAGE_VERSION);
-			exit(EXIT_REPLY);
+			return stdout_written(opt);
 		default:
 			bad_option(c == ':' ? "needs an argument" : "is unknown", argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind < 2 || argc - optind > 3) {
-		fprintf(stderr, "udpsend: need HOST PORT [MESSAGE]; see udpsend --help\n");
+	return -1;
+}
+
+/* PORT: a number, or the name of a UDP service in /etc/services. */
+static int parse_port(const char *text, struct target *to)
+{
+	struct servent *se;
+	uint16_t port = 0;
+
+	if (text[strspn(text, "0123456789")] == '\0') {
+		if (netaddr_parse_port(text, false, &port) < 0)
+			port = 0;
+	} else {
+		se = getservbyname(text, "udp");
+		if (se)
+			port = ntohs((uint16_t)se->s_port);
+		endservent();
+	}
+	if (port == 0) {
+		fprintf(stderr, "udpsend: port \"%s\": use a number from 1 to 65535 or a UDP service name\n",
+			text);
 		return EXIT_USAGE;
 	}
+	snprintf(to->port, sizeof(to->port), "%u", port);
 	return 0;
+}
+
+/*
+ * HOST PORT [MESSAGE] or, as nc and socat users write it, HOST:PORT
+ * [MESSAGE]: a first operand with one colon ("192.0.2.1:53") or "]:"
+ * ("[::1]:53") holds the port; a bare IPv6 address never does.
+ */
+static int parse_operands(int n, char *const ops[], struct target *to)
+{
+	const char *port;
+	int next;
+
+	if (n < 1)
+		goto usage;
+	if (netaddr_split(ops[0], to->host, sizeof(to->host), &port) < 0) {
+		fprintf(stderr, "udpsend: \"%s\": use HOST PORT, HOST:PORT or [IPV6]:PORT\n", ops[0]);
+		return EXIT_USAGE;
+	}
+	next = 1;
+	if (!port) {
+		if (n < 2)
+			goto usage;
+		port = ops[next++];
+	}
+	if (n - next > 1)
+		goto usage;
+	to->message = n > next ? ops[next] : NULL;
+	return parse_port(port, to);
+usage:
+	fprintf(stderr, "udpsend: need HOST PORT [MESSAGE] or HOST:PORT [MESSAGE]; see udpsend --help\n");
+	return EXIT_USAGE;
 }
 
 int main(int argc, char *argv[])
@@ -357,42 +582,41 @@ int main(int argc, char *argv[])
 	struct options opt = { .timeout = 1.0, .family = AF_UNSPEC };
 	struct addrinfo hints = { .ai_flags = AI_NUMERICSERV, .ai_socktype = SOCK_DGRAM };
 	static struct message msg;
-	struct addrinfo *res, *ai;
-	const char *host, *portarg;
-	uint16_t port;
+	static struct reply reply;
+	static struct target to;
+	struct addrinfo *res;
 	int rc;
 
+	if (stdio_safe(&opt) < 0)
+		return EXIT_LOCAL;
+	/* A reader that went away is EPIPE, a local error, not death by signal. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		return EXIT_LOCAL;
 	rc = parse_options(argc, argv, &opt);
+	if (rc >= 0)
+		return rc;
+	rc = parse_operands(argc - optind, argv + optind, &to);
 	if (rc)
 		return rc;
-	host = argv[optind];
-	portarg = argv[optind + 1];
-	if (netaddr_parse_port(portarg, false, &port) < 0) {
-		fprintf(stderr, "udpsend: port \"%s\": use a number from 1 to 65535\n", portarg);
-		return EXIT_USAGE;
-	}
-	if (optind + 2 < argc) {
-		msg.len = strlen(argv[optind + 2]);
+	if (to.message) {
+		msg.len = strlen(to.message);
 		if (msg.len > CONFIG_REPLY_MAX) {
 			fprintf(stderr, "udpsend: message longer than %d bytes\n", CONFIG_REPLY_MAX);
 			return EXIT_USAGE;
 		}
-		memcpy(msg.data, argv[optind + 2], msg.len);
-	} else if ((rc = read_stdin(&msg)) != 0) {
+		memcpy(msg.data, to.message, msg.len);
+	} else if ((rc = read_stdin(&opt, &msg)) != 0) {
 		return rc;
 	}
 	hints.ai_family = opt.family;
-	rc = getaddrinfo(host, portarg, &hints, &res);
+	rc = getaddrinfo(to.host, to.port, &hints, &res);
 	if (rc) {
-		complain("%s: %s", host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		complain("%s: %s", to.host, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return rc == EAI_SYSTEM || rc == EAI_MEMORY ? EXIT_LOCAL : EXIT_RESOLVE;
 	}
-	/* Like nc: the addresses in order, moving on when one refuses. */
-	for (ai = res; ai; ai = ai->ai_next) {
-		rc = exchange(&opt, ai, &msg);
-		if (rc != EXIT_REFUSED)
-			break;
-	}
+	rc = exchange_any(&opt, res, &msg, &reply);
 	freeaddrinfo(res);
+	if (rc == EXIT_REPLY && !opt.no_wait)
+		rc = print_reply(&opt, &reply);
 	return rc;
 }
