@@ -15,6 +15,16 @@
  *                 integer (beyond 64 bits: "syntax error"), but still
  *                 stores a hexadecimal one without L in an int
  *                 ("0x100004E21" is 20001); 1.8 widens both.
+ *   64-bit ones   1.8 for those beyond 64 bits, which 1.5 stores as the
+ *                 largest integer (decimal) or -1 (hexadecimal, so
+ *                 "0x10000000000004E21L" was "not -1"); never for a
+ *                 hexadecimal from 0x8000000000000000L, which 1.8 still
+ *                 stores as a negative number (read in 1.8's scanner.l and
+ *                 util.c, not tried).
+ *   open comment  never: up to 1.8.2 and upstream's master, the scanner's
+ *                 one <<EOF>> rule ends the text inside a comment as
+ *                 anywhere else, without an error (read, not tried).
+ *   nesting       never: not a 1.5 workaround (config-libconfig15.h).
  *   NUL byte      never: every version reads the text up to its first NUL.
  *   settings cap  never: not a 1.5 workaround. 1.7 and 1.8 still look each
  *                 new setting's name up among its siblings one by one, so
@@ -43,8 +53,10 @@ struct scan {
 	const char *text;
 	char *err;
 	size_t errlen;
+	size_t len;
 	int line;
 	unsigned settings;	/* names followed by '=' or ':' so far */
+	unsigned depth;		/* groups, lists and arrays open here */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -88,30 +100,32 @@ static const char *scan_float(const char *p)
 
 /*
  * The end of the number token at p. *too_big when it is an integer that
- * libconfig 1.5 would wrap: beyond 32 bits without the L suffix (it reads
- * "port = 4294987297;" as port 20001). Unnecessary from libconfig 1.8.
+ * libconfig 1.5 would store as another value: beyond 32 bits without the
+ * L suffix (it reads "port = 4294987297;" as port 20001); with it, beyond
+ * 64 bits, or a hexadecimal beyond INT64_MAX (stored as a negative number).
  */
 static const char *scan_number(const char *p, bool *too_big)
 {
-	unsigned long long u;
-	long long v;
+	bool hex = p[0] == '0' && (p[1] == 'x' || p[1] == 'X');
+	unsigned long long u = 0;
+	long long v = 0;
 	char *end;
 
 	errno = 0;
-	if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+	if (hex) {
 		u = strtoull(p, &end, 16);
-		*too_big = errno == ERANGE || u > INT_MAX;
 	} else {
 		v = strtoll(p, &end, 10);
-		*too_big = errno == ERANGE || v > INT_MAX || v < INT_MIN;
 		if (*end == '.' || is_exponent(end)) {
 			*too_big = false;
 			return scan_float(p);
 		}
 	}
 	if (*end == 'L') {
-		*too_big = false;
+		*too_big = errno == ERANGE || (hex && u > LLONG_MAX);
 		end += end[1] == 'L' ? 2 : 1;
+	} else {
+		*too_big = errno == ERANGE || (hex ? u > INT_MAX : v > INT_MAX || v < INT_MIN);
 	}
 	return end;
 }
@@ -153,6 +167,40 @@ static int count_setting(struct scan *sc, const char *p)
 	return 0;
 }
 
+/*
+ * A group, list or array opens ('{', '(' or '['). Not a 1.5 workaround:
+ * libconfig's parser stack (config-libconfig15.h).
+ */
+static int open_nesting(struct scan *sc)
+{
+	if (++sc->depth > CONFIG_DEPTH_MAX)
+		return fail(sc, "nested too deep (at most %d levels)", CONFIG_DEPTH_MAX);
+	return 0;
+}
+
+/*
+ * Past the C-style comment that opens at p: libconfig would read the rest
+ * of a file whose comment is never closed as part of it, silently. NULL
+ * after fail(), at the line the comment opens on. One cut short by a NUL
+ * byte is left to that check.
+ */
+static const char *skip_comment(struct scan *sc, const char *p)
+{
+	int line = sc->line;
+
+	for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
+		sc->line += *p == '\n';
+	if (*p)
+		return p + 2;
+	if ((size_t)(p - sc->text) == sc->len) {
+		sc->line = line;
+		fail(sc, "a /* comment that is never closed (the rest of the file would be "
+			 "ignored)");
+		return NULL;
+	}
+	return p;
+}
+
 /* Scan the text up to its first NUL: where that is, or NULL after fail(). */
 static const char *scan_text(struct scan *sc)
 {
@@ -185,9 +233,9 @@ static const char *scan_text(struct scan *sc)
 		if (*p == '#' || (p[0] == '/' && p[1] == '/')) {
 			p += strcspn(p, "\n");
 		} else if (p[0] == '/' && p[1] == '*') {
-			for (p += 2; *p && !(p[0] == '*' && p[1] == '/'); p++)
-				sc->line += *p == '\n';
-			p += *p ? 2 : 0;
+			p = skip_comment(sc, p);
+			if (!p)
+				return NULL;
 		} else if (*p == '"') {
 			for (p++; *p && *p != '"'; p++) {
 				if (*p == '\\' && p[1])
@@ -209,6 +257,13 @@ static const char *scan_text(struct scan *sc)
 				p++;
 			if (count_setting(sc, p) < 0)
 				return NULL;
+		} else if (*p == '{' || *p == '(' || *p == '[') {
+			if (open_nesting(sc) < 0)
+				return NULL;
+			p++;
+		} else if (*p == '}' || *p == ')' || *p == ']') {
+			sc->depth -= sc->depth > 0;
+			p++;
 		} else {
 			p++;
 		}
@@ -219,7 +274,8 @@ static const char *scan_text(struct scan *sc)
 int libconfig15_check_text(const char *path, const char *text, size_t len, char *err,
 	size_t errlen)
 {
-	struct scan sc = { .path = path, .text = text, .err = err, .errlen = errlen, .line = 1 };
+	struct scan sc = { .path = path, .text = text, .len = len, .err = err, .errlen = errlen,
+		.line = 1 };
 	const char *end, *p;
 
 	end = scan_text(&sc);

@@ -310,38 +310,54 @@ static int set_string(char **dst, const char *src)
 	return 0;
 }
 
-/* Apply one top-level setting to cfg, validating it. */
-static int apply_setting(const struct loader *ld, const config_setting_t *s, struct config *cfg)
+/* A service's name: what a journal field and a message can carry. */
+static bool valid_name(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n == 0 || n > CONFIG_NAME_MAX)
+		return false;
+	for (i = 0; i < n; i++)
+		if (name[i] <= ' ' || name[i] >= 0x7f || name[i] == '"' || name[i] == '\\')
+			return false;
+	return true;
+}
+
+/*
+ * Apply one of a service's settings (address, port, buffer_size, reply;
+ * name only in a services group) to svc. 1 when s is not one of them.
+ */
+static int apply_service_key(const struct loader *ld, const config_setting_t *s,
+	struct service *svc, bool in_group)
 {
 	const char *name = config_setting_name(s);
 	int line = (int)config_setting_source_line(s);
 	const char *str = NULL;
+	char shown[256];
 	long long v = 0;
 
 	if (!strcmp(name, "address")) {
 		if (get_string(ld, s, &str))
 			return -1;
 		if (!netaddr_is_literal(str) && !netaddr_valid_hostname(str)) {
-			char shown[256];
-
 			escape_text(shown, sizeof(shown), (const unsigned char *)str, strlen(str));
 			return fail(ld, line, "address: \"%s\": not an IP address or host name",
 				shown);
 		}
-		cfg->address_line = line;
-		return set_string(&cfg->address, str) ? fail(ld, line, "%s", strerror(errno)) : 0;
+		svc->address_line = line;
+		return set_string(&svc->address, str) ? fail(ld, line, "%s", strerror(errno)) : 0;
 	}
 	if (!strcmp(name, "port")) {
 		if (get_integer(ld, s, 1, 65535, &v))
 			return -1;
-		cfg->port = (uint16_t)v;
-		cfg->port_line = line;
+		svc->port = (uint16_t)v;
+		svc->port_line = line;
 		return 0;
 	}
 	if (!strcmp(name, "buffer_size")) {
 		if (get_integer(ld, s, CONFIG_BUFFER_SIZE_MIN, CONFIG_BUFFER_SIZE_MAX, &v))
 			return -1;
-		cfg->buffer_size = (size_t)v;
+		svc->buffer_size = (size_t)v;
 		return 0;
 	}
 	if (!strcmp(name, "reply")) {
@@ -350,11 +366,131 @@ static int apply_setting(const struct loader *ld, const config_setting_t *s, str
 		if (strlen(str) > CONFIG_REPLY_MAX)
 			return fail(ld, line, "reply: must be at most %d bytes, not %zu",
 				CONFIG_REPLY_MAX, strlen(str));
-		if (set_string(&cfg->reply, str))
+		if (set_string(&svc->reply, str))
 			return fail(ld, line, "%s", strerror(errno));
-		cfg->reply_len = strlen(str);
+		svc->reply_len = strlen(str);
+		svc->reply_line = line;
 		return 0;
 	}
+	if (in_group && !strcmp(name, "name")) {
+		if (get_string(ld, s, &str))
+			return -1;
+		if (!valid_name(str)) {
+			escape_text(shown, sizeof(shown), (const unsigned char *)str, strlen(str));
+			return fail(ld, line, "name: \"%s\": must be 1 to %d printable characters, "
+				"without spaces, quotes or backslashes", shown, CONFIG_NAME_MAX);
+		}
+		return set_string(&svc->name, str) ? fail(ld, line, "%s", strerror(errno)) : 0;
+	}
+	return 1;
+}
+
+static void service_clear(struct service *svc)
+{
+	template_free(&svc->tmpl);
+	free(svc->name);
+	free(svc->address);
+	free(svc->reply);
+	memset(svc, 0, sizeof(*svc));
+}
+
+/* A service with the defaults: 127.0.0.1:20001, 1024 bytes, "Hello UDP Client". */
+static int service_init(struct service *svc, int line)
+{
+	memset(svc, 0, sizeof(*svc));
+	svc->line = line;
+	svc->address = strdup(CONFIG_DEFAULT_ADDRESS);
+	svc->reply = strdup(CONFIG_DEFAULT_REPLY);
+	svc->port = CONFIG_DEFAULT_PORT;
+	svc->buffer_size = CONFIG_DEFAULT_BUFFER_SIZE;
+	svc->reply_len = strlen(CONFIG_DEFAULT_REPLY);
+	if (!svc->address || !svc->reply) {
+		service_clear(svc);
+		return -1;
+	}
+	return 0;
+}
+
+static void services_free(struct service *svc, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		service_clear(&svc[i]);
+	free(svc);
+}
+
+/*
+ * services = ( { name = ...; address = ...; port = ...; buffer_size = ...;
+ * reply = ...; }, ... ): 1 to CONFIG_SERVICES_MAX groups, each key
+ * optional with the one-service defaults; replaces cfg's services.
+ */
+static int get_services(const struct loader *ld, const config_setting_t *s, struct config *cfg)
+{
+	int line = (int)config_setting_source_line(s);
+	int type = config_setting_type(s), count, i, j, rc;
+	struct service *list;
+
+	if (type != CONFIG_TYPE_LIST)
+		return fail(ld, line, "services: must be a list of groups like "
+			"( { port = 20001; reply = \"hi\"; } ), not %s", type_name(type));
+	count = config_setting_length(s);
+	if (count == 0)
+		return fail(ld, line, "services: must list at least one service");
+	if (count > CONFIG_SERVICES_MAX)
+		return fail(ld, (int)config_setting_source_line(
+			config_setting_get_elem(s, CONFIG_SERVICES_MAX)),
+			"services: more than %d services", CONFIG_SERVICES_MAX);
+	list = calloc((size_t)count, sizeof(*list));
+	if (!list)
+		return fail(ld, line, "%s", strerror(errno));
+	for (i = 0; i < count; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+		int gline = (int)config_setting_source_line(g);
+
+		if (service_init(&list[i], gline)) {
+			services_free(list, (size_t)i);
+			return fail(ld, gline, "%s", strerror(errno));
+		}
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+			services_free(list, (size_t)i + 1);
+			return fail(ld, gline, "services: each service must be a group like "
+				"{ port = 20001; }, not %s", type_name(config_setting_type(g)));
+		}
+		for (j = 0; j < config_setting_length(g); j++) {
+			const config_setting_t *e = config_setting_get_elem(g, (unsigned)j);
+
+			rc = apply_service_key(ld, e, &list[i], true);
+			if (rc > 0)
+				rc = fail(ld, (int)config_setting_source_line(e),
+					"services: unknown setting \"%s\" in a service (a service "
+					"has name, address, port, buffer_size and reply)",
+					config_setting_name(e));
+			if (rc) {
+				services_free(list, (size_t)i + 1);
+				return -1;
+			}
+		}
+	}
+	services_free(cfg->services, cfg->nservices);
+	cfg->services = list;
+	cfg->nservices = (size_t)count;
+	return 0;
+}
+
+/* Apply one top-level setting to cfg, validating it. */
+static int apply_setting(const struct loader *ld, const config_setting_t *s, struct config *cfg)
+{
+	const char *name = config_setting_name(s);
+	int line = (int)config_setting_source_line(s);
+	long long v = 0;
+	int rc;
+
+	if (!strcmp(name, "services"))
+		return get_services(ld, s, cfg);
+	rc = apply_service_key(ld, s, &cfg->services[0], false);
+	if (rc <= 0)
+		return rc;
 	if (!strcmp(name, "log_datagrams"))
 		return get_boolean(ld, s, &cfg->log_datagrams);
 	if (!strcmp(name, "workers"))
@@ -398,11 +534,12 @@ static struct config *config_new(const char *path)
 	if (!cfg)
 		return NULL;
 	cfg->path = strdup(path);
-	cfg->address = strdup(CONFIG_DEFAULT_ADDRESS);
-	cfg->reply = strdup(CONFIG_DEFAULT_REPLY);
-	cfg->port = CONFIG_DEFAULT_PORT;
-	cfg->buffer_size = CONFIG_DEFAULT_BUFFER_SIZE;
-	cfg->reply_len = strlen(CONFIG_DEFAULT_REPLY);
+	cfg->services = calloc(1, sizeof(*cfg->services));
+	if (!cfg->path || !cfg->services || service_init(&cfg->services[0], 0)) {
+		config_free(cfg);
+		return NULL;
+	}
+	cfg->nservices = 1;
 	cfg->log_datagrams = true;
 	cfg->workers = CONFIG_WORKERS_AUTO;
 	cfg->loop_guard = true;
@@ -418,24 +555,65 @@ static struct config *config_new(const char *path)
 	if (netaddr_parse_prefix("127.0.0.0/8", &cfg->exempt[0], NULL) == 0 &&
 	    netaddr_parse_prefix("::1", &cfg->exempt[1], NULL) == 0)
 		cfg->nexempt = 2;
-	if (!cfg->path || !cfg->address || !cfg->reply) {
-		config_free(cfg);
-		return NULL;
-	}
 	return cfg;
 }
 
 /*
- * The whole file, NUL-terminated, or NULL after fail(). Opened non-blocking
- * so a FIFO cannot hang us; only a regular file is read (libconfig's scanner
- * exits the process on a directory).
+ * fd read to its end, NUL-terminated, whatever its size said (hint): a
+ * file in /proc says 0. NULL after fail(), *rc = -ENOMEM if memory ran out.
  */
-static char *read_file(const struct loader *ld, size_t *lenp)
+static char *read_to_end(const struct loader *ld, int fd, size_t hint, size_t *lenp, int *rc)
+{
+	/* Room for a byte more than the file should hold (to see its end) and the NUL. */
+	size_t size = hint < 4096 ? 4096 : hint + 2, len = 0;
+	char *text = NULL, *more;
+	ssize_t n;
+
+	for (;;) {
+		if (!text || len + 1 == size) {
+			if (text)
+				size = size > CONFIG_FILE_MAX / 2 ? CONFIG_FILE_MAX + 2 : 2 * size;
+			more = realloc(text, size);
+			if (!more) {
+				fail(ld, 0, "not enough memory to parse the file (%zu bytes)", size);
+				*rc = -ENOMEM;
+				free(text);
+				return NULL;
+			}
+			text = more;
+		}
+		n = read(fd, text + len, size - 1 - len);
+		if (n == 0)
+			break;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail(ld, 0, "cannot read: %s", strerror(errno));
+			free(text);
+			return NULL;
+		}
+		len += (size_t)n;
+		if (len > CONFIG_FILE_MAX) {
+			fail(ld, 0, "larger than %d bytes", CONFIG_FILE_MAX);
+			free(text);
+			return NULL;
+		}
+	}
+	text[len] = '\0';
+	*lenp = len;
+	return text;
+}
+
+/*
+ * The whole file, NUL-terminated, or NULL after fail() (*rc = -ENOMEM when
+ * memory ran out). Opened non-blocking so a FIFO cannot hang us; only a
+ * regular file is read (libconfig's scanner exits the process on a
+ * directory).
+ */
+static char *read_file(const struct loader *ld, size_t *lenp, int *rc)
 {
 	struct stat st;
 	char *text = NULL;
-	size_t len = 0;
-	ssize_t n;
 	int fd;
 
 	fd = open(ld->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -450,25 +628,8 @@ static char *read_file(const struct loader *ld, size_t *lenp)
 			"not a regular file");
 	} else if (st.st_size > CONFIG_FILE_MAX) {
 		fail(ld, 0, "larger than %d bytes", CONFIG_FILE_MAX);
-	} else if (!(text = malloc((size_t)st.st_size + 1))) {
-		fail(ld, 0, "%s", strerror(errno));
 	} else {
-		while (len < (size_t)st.st_size &&
-		       (n = read(fd, text + len, (size_t)st.st_size - len)) != 0) {
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				fail(ld, 0, "cannot read: %s", strerror(errno));
-				free(text);
-				text = NULL;
-				break;
-			}
-			len += (size_t)n;
-		}
-		if (text) {
-			text[len] = '\0';
-			*lenp = len;
-		}
+		text = read_to_end(ld, fd, (size_t)st.st_size, lenp, rc);
 	}
 	close(fd);
 	return text;
@@ -488,50 +649,209 @@ static bool parse_room(size_t len)
 	return room != NULL;
 }
 
-int config_load(const char *path, struct config **out, char *err, size_t errlen)
+/* A service key at the top level: the one-service shorthand. */
+static bool service_key(const char *name)
 {
-	struct loader ld = { .path = path, .err = err, .errlen = errlen };
-	struct config *cfg = NULL;
-	config_setting_t *root;
-	char *text;
-	size_t len;
+	return !strcmp(name, "address") || !strcmp(name, "port") || !strcmp(name, "buffer_size") ||
+	       !strcmp(name, "reply");
+}
+
+/*
+ * Parse text (from ld->path, or the command line's --set) and apply its
+ * settings to cfg. From the command line, a service key replaces a services
+ * list with the one service it sets (*cmdline_service says one was made).
+ */
+static int apply_text(const struct loader *ld, const char *text, struct config *cfg,
+	bool *cmdline_service)
+{
+	const config_setting_t *root, *e, *services = NULL;
 	config_t cf;
 	int i, rc = -1;
 
-	text = read_file(&ld, &len);
-	if (!text)
-		return -1;
-	if (libconfig15_check_text(path, text, len, err, errlen) < 0) {
-		free(text);
-		return -1;
-	}
-	if (!parse_room(len)) {
-		fail(&ld, 0, "not enough memory to parse the file (%zu bytes)", len);
-		free(text);
-		return -ENOMEM;
-	}
 	config_init(&cf);
 	if (!config_read_string(&cf, text)) {
-		fail(&ld, config_error_line(&cf), "%s", config_error_text(&cf));
-		goto out;
-	}
-	cfg = config_new(path);
-	if (!cfg) {
-		fail(&ld, 0, "%s", strerror(errno));
+		fail(ld, config_error_line(&cf), "%s", config_error_text(&cf));
 		goto out;
 	}
 	root = config_root_setting(&cf);
+	/* A file emptied or cut short while edited must not turn into the defaults. */
+	if (!cmdline_service && config_setting_length(root) == 0) {
+		fail(ld, 0, "no settings (an empty file is refused: to run on the defaults, "
+			"set one of them, such as port = %d;)", CONFIG_DEFAULT_PORT);
+		goto out;
+	}
 	for (i = 0; i < config_setting_length(root); i++)
-		if (apply_setting(&ld, config_setting_get_elem(root, (unsigned)i), cfg))
+		if (!strcmp(config_setting_name(config_setting_get_elem(root, (unsigned)i)),
+			    "services"))
+			services = config_setting_get_elem(root, (unsigned)i);
+	for (i = 0; i < config_setting_length(root); i++) {
+		e = config_setting_get_elem(root, (unsigned)i);
+		if (services && service_key(config_setting_name(e))) {
+			fail(ld, (int)config_setting_source_line(e),
+				"%s: not allowed next to services (line %d): each service has its own",
+				config_setting_name(e), (int)config_setting_source_line(services));
 			goto out;
+		}
+		if (cmdline_service && !*cmdline_service && service_key(config_setting_name(e))) {
+			struct service one;
+
+			if (service_init(&one, 0)) {
+				fail(ld, 0, "%s", strerror(errno));
+				goto out;
+			}
+			if (cfg->nservices == 1 && cfg->services[0].line == 0) {
+				service_clear(&one);	/* the file's shorthand: override it */
+			} else {
+				services_free(cfg->services, cfg->nservices);
+				cfg->services = calloc(1, sizeof(*cfg->services));
+				if (!cfg->services) {
+					cfg->nservices = 0;
+					service_clear(&one);
+					fail(ld, 0, "%s", strerror(errno));
+					goto out;
+				}
+				cfg->services[0] = one;
+				cfg->nservices = 1;
+			}
+			*cmdline_service = true;
+		}
+		if (apply_setting(ld, e, cfg))
+			goto out;
+	}
+	rc = 0;
+out:
+	config_destroy(&cf);
+	return rc;
+}
+
+/* "127.0.0.1:20001", "[::1]:20001": a service's address and port. */
+static void format_endpoint(char *buf, size_t size, const struct service *svc)
+{
+	snprintf(buf, size, strchr(svc->address, ':') ? "[%s]:%u" : "%s:%u", svc->address,
+		svc->port);
+}
+
+/* The same address (literals compared as addresses, names as text)? */
+static bool same_address(const char *a, const char *b)
+{
+	struct netaddr_prefix pa, pb;
+
+	if (netaddr_is_literal(a) && netaddr_is_literal(b) &&
+	    netaddr_parse_prefix(a, &pa, NULL) == 0 && netaddr_parse_prefix(b, &pb, NULL) == 0)
+		return pa.len == pb.len && !memcmp(&pa.addr, &pb.addr, sizeof(pa.addr));
+	return !strcmp(a, b);
+}
+
+/* The reply as a template; a literal one is sent as its bytes. */
+static int compile_reply(const struct loader *ld, struct service *svc)
+{
+	struct template_error terr;
+	char shown[256];
+	size_t from;
+	int rc;
+
+	template_free(&svc->tmpl);
+	rc = template_compile(&svc->tmpl, svc->reply, svc->reply_len, &terr);
+	if (rc == -ENOMEM)
+		return fail(ld, svc->reply_line, "%s", strerror(ENOMEM));
+	if (rc < 0) {
+		/* The text around the bad %, as the file has it. */
+		from = terr.offset > 16 ? terr.offset - 16 : 0;
+		escape_text(shown, sizeof(shown), (const unsigned char *)svc->reply + from,
+			svc->reply_len - from < 40 ? svc->reply_len - from : 40);
+		return fail(ld, svc->reply_line, "reply: %s (byte %zu, in \"%s%s\")",
+			terr.message, terr.offset + 1, from ? "..." : "", shown);
+	}
+	svc->literal = template_literal(&svc->tmpl, &svc->literal_len);
+	return 0;
+}
+
+/* Names for the unnamed, the largest buffer, the replies compiled; no two services alike. */
+static int finish_services(const struct loader *ld, struct config *cfg)
+{
+	char where[CONFIG_NAME_MAX + 16];
+	struct service *a, *b;
+	size_t i, j;
+
+	cfg->buffer_max = 0;
+	for (i = 0; i < cfg->nservices; i++) {
+		a = &cfg->services[i];
+		if (!a->name) {
+			format_endpoint(where, sizeof(where), a);
+			if (set_string(&a->name, where))
+				return fail(ld, a->line, "%s", strerror(errno));
+		}
+		if (a->buffer_size > cfg->buffer_max)
+			cfg->buffer_max = a->buffer_size;
+		if (compile_reply(ld, a))
+			return -1;
+		for (j = 0; j < i; j++) {
+			b = &cfg->services[j];
+			if (a->port == b->port && same_address(a->address, b->address)) {
+				format_endpoint(where, sizeof(where), a);
+				return fail(ld, a->port_line ? a->port_line : a->line,
+					"services: %s is also service \"%s\" (line %d)", where,
+					b->name, b->line);
+			}
+			if (!strcmp(a->name, b->name))
+				return fail(ld, a->line, "services: two services named \"%s\" "
+					"(lines %d and %d)", a->name, b->line, a->line);
+		}
+	}
+	return 0;
+}
+
+int config_load_set(const char *path, const char *set, struct config **out, char *err,
+	size_t errlen)
+{
+	struct loader ld = { .path = path ? path : CONFIG_CMDLINE, .err = err, .errlen = errlen };
+	struct config *cfg = NULL;
+	bool cmdline_service = false;
+	char *text = NULL;
+	size_t len = 0;
+	int rc = -1;
+
+	if (path) {
+		text = read_file(&ld, &len, &rc);
+		if (!text)
+			return rc;
+		if (libconfig15_check_text(path, text, len, err, errlen) < 0)
+			goto out;
+		if (!parse_room(len)) {
+			fail(&ld, 0, "not enough memory to parse the file (%zu bytes)", len);
+			rc = -ENOMEM;
+			goto out;
+		}
+	}
+	cfg = config_new(ld.path);
+	if (!cfg || (path && !(cfg->file = strdup(path))) || (set && !(cfg->set = strdup(set)))) {
+		fail(&ld, 0, "%s", strerror(ENOMEM));
+		rc = -ENOMEM;	/* these only allocate */
+		goto out;
+	}
+	if (text && apply_text(&ld, text, cfg, NULL))
+		goto out;
+	if (set) {
+		ld.path = CONFIG_CMDLINE;
+		if (libconfig15_check_text(ld.path, set, strlen(set), err, errlen) < 0 ||
+		    apply_text(&ld, set, cfg, &cmdline_service))
+			goto out;
+	}
+	ld.path = cfg->path;
+	if (finish_services(&ld, cfg))
+		goto out;
 	*out = cfg;
 	cfg = NULL;
 	rc = 0;
 out:
 	config_free(cfg);
-	config_destroy(&cf);
 	free(text);
 	return rc;
+}
+
+int config_load(const char *path, struct config **out, char *err, size_t errlen)
+{
+	return config_load_set(path, NULL, out, err, errlen);
 }
 
 void config_free(struct config *cfg)
@@ -539,8 +859,9 @@ void config_free(struct config *cfg)
 	if (!cfg)
 		return;
 	free(cfg->path);
-	free(cfg->address);
-	free(cfg->reply);
+	free(cfg->file);
+	free(cfg->set);
+	services_free(cfg->services, cfg->nservices);
 	free(cfg);
 }
 
@@ -569,14 +890,28 @@ static void print_prefixes(FILE *out, const char *name, const struct netaddr_pre
 	fputs("]\n", out);
 }
 
+static void print_service(FILE *out, const struct service *svc, const char *indent)
+{
+	fprintf(out, "%saddress \"%s\"\n%sport %u\n%sbuffer_size %zu\n%sreply \"", indent,
+		svc->address, indent, svc->port, indent, svc->buffer_size, indent);
+	print_escaped(out, svc->reply, svc->reply_len);
+	fputs("\"\n", out);
+}
+
 void config_print(FILE *out, const struct config *cfg)
 {
 	size_t i;
 
-	fprintf(out, "%s: OK\naddress \"%s\"\nport %u\nbuffer_size %zu\nreply \"", cfg->path,
-		cfg->address, cfg->port, cfg->buffer_size);
-	print_escaped(out, cfg->reply, cfg->reply_len);
-	fprintf(out, "\"\nlog_datagrams %s\n", cfg->log_datagrams ? "true" : "false");
+	fprintf(out, "%s: OK\n", cfg->path);
+	if (cfg->nservices == 1 && cfg->services[0].line == 0) {
+		print_service(out, &cfg->services[0], "");
+	} else {
+		for (i = 0; i < cfg->nservices; i++) {
+			fprintf(out, "service \"%s\"\n", cfg->services[i].name);
+			print_service(out, &cfg->services[i], "  ");
+		}
+	}
+	fprintf(out, "log_datagrams %s\n", cfg->log_datagrams ? "true" : "false");
 	if (cfg->workers == CONFIG_WORKERS_AUTO)
 		fputs("workers auto\n", out);
 	else
@@ -605,5 +940,13 @@ void config_print(FILE *out, const struct config *cfg)
 
 int config_same_endpoint(const struct config *a, const struct config *b)
 {
-	return a->port == b->port && strcmp(a->address, b->address) == 0;
+	size_t i;
+
+	if (a->nservices != b->nservices)
+		return 0;
+	for (i = 0; i < a->nservices; i++)
+		if (a->services[i].port != b->services[i].port ||
+		    strcmp(a->services[i].address, b->services[i].address))
+			return 0;
+	return 1;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "netaddr.h"
+#include "template.h"
 
 #define CONFIG_DEFAULT_ADDRESS "127.0.0.1"
 #define CONFIG_DEFAULT_PORT 20001
@@ -61,15 +62,34 @@
 /* Room for one "FILE:LINE: what is wrong" line. */
 #define CONFIG_ERROR_MAX 1024
 
-struct config {
-	char *path;		/* the file this came from */
+/* Services in one file (services = ( { ... }, ... )), and a name's longest. */
+#define CONFIG_SERVICES_MAX 64
+#define CONFIG_NAME_MAX 64
+
+/* One listener: where it listens, and what it answers. */
+struct service {
+	char *name;		/* UDP_SERVICE: "name", else "ADDRESS:PORT" */
+	int line;		/* of its group in services; 0 for the top-level one */
 	char *address;		/* IPv4/IPv6 literal or host name; "::" is dual-stack */
 	int address_line;	/* line of the setting in path, 0 when defaulted */
 	uint16_t port;
 	int port_line;
 	size_t buffer_size;
-	char *reply;		/* reply_len bytes, NUL-terminated for printing */
+	char *reply;		/* reply_len bytes as written, NUL-terminated for printing */
 	size_t reply_len;
+	int reply_line;
+	struct template tmpl;	/* reply, compiled */
+	const unsigned char *literal;	/* without placeholders: the bytes sent; else NULL */
+	size_t literal_len;
+};
+
+struct config {
+	char *path;		/* the file this came from (CONFIG_CMDLINE for none) */
+	char *file;		/* the file read, NULL for none; what a reload reads */
+	char *set;		/* the command line's settings, NULL for none; reapplied */
+	struct service *services;	/* at least one */
+	size_t nservices;
+	size_t buffer_max;	/* the largest buffer_size of the services */
 	bool log_datagrams;	/* one record per datagram (default true) */
 	unsigned workers;	/* serving threads; CONFIG_WORKERS_AUTO = one per usable CPU */
 	int receive_buffer;	/* SO_RCVBUF bytes for sockets we bind; 0 = kernel default */
@@ -99,6 +119,18 @@ struct config {
  * is not the memory to parse it (err says so too).
  */
 int config_load(const char *path, struct config **out, char *err, size_t errlen);
+
+/* Errors in the settings given on the command line name it this way. */
+#define CONFIG_CMDLINE "command line"
+
+/*
+ * config_load(), then the settings of set (libconfig text, "KEY = VALUE;"
+ * ..., NULL for none) over the file's: a service setting there (address,
+ * port, buffer_size, reply) sets the one service, replacing a services
+ * list. path NULL: the defaults and set only.
+ */
+int config_load_set(const char *path, const char *set, struct config **out, char *err,
+	size_t errlen);
 void config_free(struct config *cfg);
 
 /*
@@ -108,7 +140,7 @@ void config_free(struct config *cfg);
  */
 void config_print(FILE *out, const struct config *cfg);
 
-/* Do two configs bind the same address and port (so the same sockets)? */
+/* Do two configs name the same addresses and ports, in the same order? */
 int config_same_endpoint(const struct config *a, const struct config *b);
 
 #endif

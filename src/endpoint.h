@@ -14,20 +14,28 @@
 #include "config.h"
 #include "netaddr.h"
 
-#define ENDPOINTS_MAX 16
+/* Addresses one service's name may resolve to; all services' in all. */
+#define ENDPOINTS_SERVICE_MAX 16
+#define ENDPOINTS_MAX 256
 
 struct endpoint {
 	union netaddr_inet addr;
 	socklen_t len;
 	bool v6only;		/* an IPv6 socket that must not take IPv4 too */
+	unsigned service;	/* index into the config's services */
 };
 
 /*
- * Resolve cfg's address and port into at most max distinct endpoints.
- * Returns how many, or -1 with "FILE:LINE: address ...: cannot resolve: ..."
- * in err.
+ * Resolve the address and port of cfg's service into at most max distinct
+ * endpoints; an IPv4-mapped address ("::ffff:192.0.2.1") becomes the IPv4
+ * one. Returns how many, or -1 with "FILE:LINE: address ...: cannot
+ * resolve: ..." in err.
  */
-int endpoint_resolve(const struct config *cfg, struct endpoint *ep, size_t max, char *err,
+int endpoint_resolve(const struct config *cfg, size_t service, struct endpoint *ep, size_t max,
+	char *err, size_t errlen);
+
+/* The same for every service, in order: at most ENDPOINTS_SERVICE_MAX each. */
+int endpoint_resolve_all(const struct config *cfg, struct endpoint *ep, size_t max, char *err,
 	size_t errlen);
 
 /*

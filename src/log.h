@@ -27,6 +27,7 @@ enum log_target {
 #define MSGID_STOPPED       "4f0d5f1c8a6e4b7fa3c1d2e9b8a7f605"
 #define MSGID_NOT_LOGGED    "4f0d5f1c8a6e4b7fa3c1d2e9b8a7f606"
 #define MSGID_POLICY_DROPS  "4f0d5f1c8a6e4b7fa3c1d2e9b8a7f607"
+#define MSGID_COUNTERS      "4f0d5f1c8a6e4b7fa3c1d2e9b8a7f608"
 
 /* The longest MESSAGE= text; longer ones are cut. */
 #define LOG_LINE_MAX 2048

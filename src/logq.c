@@ -24,6 +24,7 @@ struct entry {
 	uint32_t read;		/* bytes read of it */
 	int32_t reply_errno;
 	uint8_t has_local;
+	uint8_t service_len;		/* the service's name follows the payload */
 	union netaddr_inet remote, local;
 	unsigned char payload[];	/* min(read, RECORD_PAYLOAD_FIELD_MAX) bytes */
 };
@@ -60,7 +61,8 @@ struct logq {
 bool logq_push(struct logq_ring *r, const struct datagram *dg)
 {
 	size_t stored = dg->len < RECORD_PAYLOAD_FIELD_MAX ? dg->len : RECORD_PAYLOAD_FIELD_MAX;
-	size_t need = ALIGN8(sizeof(struct entry) + stored), pos, room, skip = 0;
+	size_t name = dg->service_len < UINT8_MAX ? dg->service_len : UINT8_MAX;
+	size_t need = ALIGN8(sizeof(struct entry) + stored + name), pos, room, skip = 0;
 	struct entry *e;
 
 	pos = r->pending & (LOGQ_RING_BYTES - 1);
@@ -92,6 +94,8 @@ bool logq_push(struct logq_ring *r, const struct datagram *dg)
 		memcpy(&e->local, dg->local, dg->local->sa_family == AF_INET6 ?
 			sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
 	memcpy(e->payload, dg->payload, stored);
+	e->service_len = (uint8_t)name;
+	memcpy(e->payload + stored, dg->service, name);
 	r->pending += need;
 	return true;
 }
@@ -139,6 +143,7 @@ static void ring_pop(struct logq_ring *r, const struct entry *e)
 
 static enum log_sent entry_send(struct log_sink *sink, const struct entry *e)
 {
+	size_t stored = e->read < RECORD_PAYLOAD_FIELD_MAX ? e->read : RECORD_PAYLOAD_FIELD_MAX;
 	struct datagram dg = {
 		.remote = &e->remote.sa,
 		.local = e->has_local ? &e->local.sa : NULL,
@@ -146,6 +151,8 @@ static enum log_sent entry_send(struct log_sink *sink, const struct entry *e)
 		.len = e->read,
 		.size = e->size,
 		.reply_errno = e->reply_errno,
+		.service = (const char *)e->payload + stored,
+		.service_len = e->service_len,
 	};
 
 	return record_send(sink, &dg);

@@ -1,5 +1,6 @@
 /* netaddr.c - socket addresses to and from text */
 #include <arpa/inet.h>
+#include <endian.h>
 #include <ctype.h>
 #include <errno.h>
 #include <net/if.h>
@@ -184,20 +185,6 @@ static bool prefix_is_v4(const struct in6_addr *addr, unsigned len)
 	return len >= 96 && memcmp(addr->s6_addr, v4mapped_head, sizeof(v4mapped_head)) == 0;
 }
 
-/* Do a and b agree in their first len bits? */
-static bool same_head(const struct in6_addr *a, const struct in6_addr *b, unsigned len)
-{
-	unsigned bytes = len / 8, bits = len % 8;
-	uint8_t mask;
-
-	if (memcmp(a->s6_addr, b->s6_addr, bytes) != 0)
-		return false;
-	if (bits == 0)
-		return true;
-	mask = (uint8_t)(0xff << (8 - bits));
-	return ((a->s6_addr[bytes] ^ b->s6_addr[bytes]) & mask) == 0;
-}
-
 /* Are all bits of addr from bit len on zero? */
 static bool host_bits_zero(const struct in6_addr *addr, unsigned len)
 {
@@ -270,26 +257,54 @@ int netaddr_parse_prefix(const char *text, struct netaddr_prefix *out, const cha
 	return 0;
 }
 
+/* 8 bytes as a big-endian number. */
+static uint64_t load_be64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return be64toh(v);
+}
+
+/* The mask of the first bits of an address's 64-bit half (half 0 or 1), of a /len. */
+static uint64_t half_mask(unsigned len, unsigned half)
+{
+	unsigned bits = len > half * 64 ? len - half * 64 : 0;
+
+	return bits >= 64 ? ~0ULL : bits == 0 ? 0 : ~0ULL << (64 - bits);
+}
+
+/*
+ * On every datagram of a config with access lists: two masked 64-bit
+ * compares, no memcmp. A v4 prefix (v4-mapped, /96 and longer) matches
+ * only v4-mapped senders by its own bits; an IPv6 prefix shorter than /96
+ * could cover the v4-mapped range, so it is kept from IPv4 senders.
+ */
 bool netaddr_prefix_match(const struct netaddr_prefix *p, const struct sockaddr *sa)
 {
-	struct in6_addr a;
+	uint64_t hi, lo, len = p->len > 128 ? 128 : p->len;
+	const uint8_t *a;
+	uint32_t v4;
 
 	switch (sa->sa_family) {
 	case AF_INET:
-		memcpy(a.s6_addr, v4mapped_head, sizeof(v4mapped_head));
-		memcpy(&a.s6_addr[12], &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-			4);
+		memcpy(&v4, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, 4);
+		hi = 0;
+		lo = 0xffff00000000ULL | ntohl(v4);
 		break;
 	case AF_INET6:
-		a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr;
+		a = ((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr.s6_addr;
+		hi = load_be64(a);
+		lo = load_be64(a + 8);
 		break;
 	default:
 		return false;
 	}
 	/* Families do not cross: IPv4 prefixes for IPv4 senders, IPv6 for IPv6. */
-	if (prefix_is_v4(&p->addr, p->len) != (bool)IN6_IS_ADDR_V4MAPPED(&a))
+	if (len < 96 && hi == 0 && lo >> 32 == 0xffff)
 		return false;
-	return same_head(&p->addr, &a, p->len > 128 ? 128 : p->len);
+	return ((hi ^ load_be64(p->addr.s6_addr)) & half_mask((unsigned)len, 0)) == 0 &&
+	       ((lo ^ load_be64(p->addr.s6_addr + 8)) & half_mask((unsigned)len, 1)) == 0;
 }
 
 bool netaddr_prefix_of(const struct sockaddr *sa, unsigned v4len, unsigned v6len,

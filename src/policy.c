@@ -66,6 +66,7 @@ static enum policy_verdict loop_guard(const struct policy *p, const struct socka
 	const struct config *cfg = p->cfg;
 	struct in6_addr from, to;
 	uint16_t port = netaddr_port(remote);
+	size_t i;
 
 	if (!as_in6(remote, &from) || bad_source(&from))
 		return POLICY_BAD_SOURCE;
@@ -77,10 +78,18 @@ static enum policy_verdict loop_guard(const struct policy *p, const struct socka
 		return POLICY_OUR_PORT;
 	if (port_in(port, cfg->guard_ports, cfg->nguard_ports))
 		return POLICY_SERVICE_PORT;
-	/* Another server with our reply text would answer it with its own. */
-	if (cfg->reply_len >= POLICY_OWN_REPLY_MIN && size == cfg->reply_len &&
-	    !memcmp(payload, cfg->reply, len < size ? len : size))
-		return POLICY_OWN_REPLY;
+	/*
+	 * Another server with one of our reply texts would answer it with its
+	 * own. A templated reply differs from datagram to datagram: exempt.
+	 */
+	for (i = 0; i < cfg->nservices; i++) {
+		const struct service *svc = &cfg->services[i];
+
+		if (svc->literal && svc->literal_len >= POLICY_OWN_REPLY_MIN &&
+		    size == svc->literal_len &&
+		    !memcmp(payload, svc->literal, len < size ? len : size))
+			return POLICY_OWN_REPLY;
+	}
 	return POLICY_REPLY;
 }
 
@@ -106,7 +115,7 @@ static enum policy_verdict access_lists(const struct config *cfg, const struct s
 
 enum policy_verdict policy_decide(const struct policy *p, const struct sockaddr *remote,
 	const struct sockaddr *local, uint16_t local_port, const unsigned char *payload,
-	size_t len, size_t size)
+	size_t len, size_t size, size_t reply_len)
 {
 	const struct config *cfg = p->cfg;
 	enum policy_verdict v;
@@ -122,9 +131,16 @@ enum policy_verdict policy_decide(const struct policy *p, const struct sockaddr 
 		if (v != POLICY_REPLY)
 			return v;
 	}
+	return policy_amplification(p, size, reply_len);
+}
+
+enum policy_verdict policy_amplification(const struct policy *p, size_t size, size_t reply_len)
+{
+	const struct config *cfg = p->cfg;
+
 	/* The reply: up to the floor always, above it max_amplification x the request. */
-	if (cfg->max_amplification && cfg->reply_len > POLICY_REPLY_FLOOR &&
-	    (unsigned long long)cfg->max_amplification * size < cfg->reply_len)
+	if (cfg->max_amplification && reply_len > POLICY_REPLY_FLOOR &&
+	    (unsigned long long)cfg->max_amplification * size < reply_len)
 		return POLICY_AMPLIFICATION;
 	return POLICY_REPLY;
 }

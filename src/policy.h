@@ -50,11 +50,17 @@ void policy_init(struct policy *p, const struct config *cfg, const uint16_t *por
 /*
  * What to do with one datagram from remote, sent to local (NULL when
  * unknown) on a socket of port local_port: size bytes long, of which the
- * first len are at payload.
+ * first len are at payload; its reply would be reply_len bytes (0 when
+ * not known yet: then policy_amplification() decides once it is). The loop
+ * guard's reply-text rule compares the payload with every service's fixed
+ * reply.
  */
 enum policy_verdict policy_decide(const struct policy *p, const struct sockaddr *remote,
 	const struct sockaddr *local, uint16_t local_port, const unsigned char *payload,
-	size_t len, size_t size);
+	size_t len, size_t size, size_t reply_len);
+
+/* The amplification limit alone: may a request of size bytes get reply_len? */
+enum policy_verdict policy_amplification(const struct policy *p, size_t size, size_t reply_len);
 
 /* Is sa never rate limited (cfg's rate_limit exempt list)? */
 bool policy_exempt(const struct config *cfg, const struct sockaddr *sa);

@@ -35,8 +35,8 @@ static uint64_t masked(const uint8_t *bytes, unsigned bits)
 	return bits >= 64 ? v : bits == 0 ? 0 : v & ~(~0ULL >> bits);
 }
 
-/* The key of sa's prefix: IPv4 (v4-mapped too) and IPv6 never collide. */
-static uint64_t prefix_key(const struct ratelimit *rl, const struct sockaddr *sa)
+/* The key of sa's prefix: IPv4 (v4-mapped too) and IPv6 never collide; never 0. */
+uint64_t ratelimit_key(const struct ratelimit *rl, const struct sockaddr *sa)
 {
 	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
 	uint8_t v4[8] = { 0 };
@@ -54,10 +54,25 @@ static uint64_t prefix_key(const struct ratelimit *rl, const struct sockaddr *sa
 	return mix(masked(v4, rl->ipv4_prefix) ^ 0x4000000000000000ULL) | 1;
 }
 
+static struct ratelimit_bucket *bucket_of(struct ratelimit *rl, uint64_t key)
+{
+	return &rl->bucket[(key >> 17) & (RATELIMIT_BUCKETS - 1)];
+}
+
+void ratelimit_prefetch(struct ratelimit *rl, uint64_t key)
+{
+	__builtin_prefetch(bucket_of(rl, key), 1);
+}
+
 bool ratelimit_allow(struct ratelimit *rl, const struct sockaddr *sa, uint32_t now_ms)
 {
-	uint64_t key = prefix_key(rl, sa), tokens, full = (uint64_t)rl->burst * 1000;
-	struct ratelimit_bucket *b = &rl->bucket[(key >> 17) & (RATELIMIT_BUCKETS - 1)];
+	return ratelimit_allow_key(rl, ratelimit_key(rl, sa), now_ms);
+}
+
+bool ratelimit_allow_key(struct ratelimit *rl, uint64_t key, uint32_t now_ms)
+{
+	uint64_t tokens, full = (uint64_t)rl->burst * 1000;
+	struct ratelimit_bucket *b = bucket_of(rl, key);
 
 	if (b->key != key) {
 		/* New, or taken over from a prefix that fell silent: it starts full. */

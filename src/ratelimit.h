@@ -42,4 +42,13 @@ void ratelimit_configure(struct ratelimit *rl, const struct config *cfg);
  */
 bool ratelimit_allow(struct ratelimit *rl, const struct sockaddr *sa, uint32_t now_ms);
 
+/*
+ * The same in steps, so that a batch's buckets can be fetched from memory
+ * together before they are used: sa's key (never 0), a hint to fetch its
+ * bucket, and the decision.
+ */
+uint64_t ratelimit_key(const struct ratelimit *rl, const struct sockaddr *sa);
+void ratelimit_prefetch(struct ratelimit *rl, uint64_t key);
+bool ratelimit_allow_key(struct ratelimit *rl, uint64_t key, uint32_t now_ms);
+
 #endif

@@ -56,6 +56,8 @@ enum log_sent record_send(struct log_sink *sink, const struct datagram *dg)
 		log_field_bytes(&rec, "UDP_TRUNCATED", truncated ? "1" : "0", 1);
 		log_field_bytes(&rec, "UDP_PAYLOAD", dg->payload,
 			dg->len < RECORD_PAYLOAD_FIELD_MAX ? dg->len : RECORD_PAYLOAD_FIELD_MAX);
+		if (dg->service_len)
+			log_field_bytes(&rec, "UDP_SERVICE", dg->service, dg->service_len);
 		if (dg->reply_errno)
 			log_field_printf(&rec, "UDP_REPLY_ERROR", error, sizeof(error), "%s",
 				strerror(dg->reply_errno));

@@ -22,6 +22,8 @@ struct datagram {
 	size_t len;			/* how many were read */
 	size_t size;			/* how long the datagram was */
 	int reply_errno;		/* 0: replied */
+	const char *service;		/* the name of the service that answered */
+	size_t service_len;
 };
 
 /* The MESSAGE= text of a datagram's record, into buf. */

@@ -1,11 +1,13 @@
 /*
  * server.c - the main thread's sd-event loop: SIGHUP builds and publishes a
- * new generation, SIGTERM stops; a timer sends STATUS=, the summaries of
- * what was not logged one by one, and watchdog pings
+ * new generation and writes the reload verdict, SIGUSR1 logs the counters,
+ * SIGTERM stops; a timer sends STATUS=, the summaries of what was not logged
+ * one by one, and watchdog pings
  */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,10 @@
 #include "log.h"
 #include "logq.h"
 #include "notify.h"
+#include "reload-verdict.h"
 #include "server.h"
 #include "worker.h"
+#include "workers.h"
 
 /* How long a stop waits for queued records, and then for the stop record. */
 #define STOP_FLUSH_MS 2000
@@ -36,6 +40,7 @@ struct totals {
 	uint64_t received, replied, receive_errors, reply_failed, queue_full;
 	uint64_t kernel_drops, not_logged, logged;
 	uint64_t dropped, dropped_by[POLICY_VERDICTS];	/* by the policy */
+	uint64_t reply_truncated;	/* templated replies cut at 65507 bytes */
 };
 
 struct server {
@@ -55,6 +60,9 @@ struct server {
 	uint64_t policy_said, policy_said_by[POLICY_VERDICTS], policy_usec;
 	struct worker_top top[SERVER_TOP];	/* dropped sources not yet said */
 	int stop_signal;
+	uint64_t reloads;			/* begun: the verdict's SEQ */
+	/* why the last reload failed, for STATUS=; "" after a good one */
+	char reload_error[CONFIG_ERROR_MAX];
 };
 
 static struct generation *latest(struct server *srv)
@@ -94,6 +102,7 @@ static void totals_get(struct server *srv, struct totals *t)
 				 counter_get(&c->reply_failed[ENOBUFS]);
 		for (e = 0; e < POLICY_VERDICTS; e++)
 			t->dropped_by[e] += counter_get(&c->dropped[e]);
+		t->reply_truncated += counter_get(&c->reply_truncated);
 	}
 	for (e = 0; e < POLICY_VERDICTS; e++)
 		t->dropped += t->dropped_by[e];
@@ -133,12 +142,20 @@ static void policy_reasons(const uint64_t *by, const uint64_t *since, char *buf,
 static void report_status(struct server *srv, const struct totals *t)
 {
 	char status[sizeof(srv->status)];
-
 	char policy[48];
+	int used;
 
 	policy_text(t, policy, sizeof(policy));
-	snprintf(status, sizeof(status), "Serving %s (%u worker%s): %llu received, %llu replied, "
-		 "%llu errors, %llu dropped by the kernel%s, %llu not logged",
+	/* Until the next good reload, "systemctl status" says why the last one failed. */
+	if (srv->reload_error[0])
+		used = snprintf(status, sizeof(status),
+			"Reload failed, keeping the old configuration: %.512s; serving ",
+			srv->reload_error);
+	else
+		used = snprintf(status, sizeof(status), "Serving ");
+	snprintf(status + used, sizeof(status) - (size_t)used,
+		"%s (%u worker%s): %llu received, %llu replied, "
+		"%llu errors, %llu dropped by the kernel%s, %llu not logged",
 		latest(srv)->where, srv->nworkers, srv->nworkers == 1 ? "" : "s",
 		(unsigned long long)t->received, (unsigned long long)t->replied,
 		(unsigned long long)(t->reply_failed + t->receive_errors),
@@ -384,30 +401,62 @@ static void wait_workers(struct server *srv, const struct generation *g)
 	collect(srv);
 }
 
-static void reload_failed(const char *why)
+/*
+ * The verdict that udp-replyd-reload waits for (see reload-verdict.h). If
+ * it cannot be written, the helper times out: the reload is not undone.
+ */
+static void __attribute__((format(printf, 3, 4)))
+verdict(struct server *srv, enum reload_state state, const char *fmt, ...)
 {
-	log_write(LOG_ERR, 0, MSGID_RELOAD_FAILED,
-		"reload failed, keeping the old configuration: %s", why);
+	char dir[4096], message[RELOAD_VERDICT_MESSAGE_MAX];
+	va_list ap;
+	int r;
+
+	if (!reload_verdict_dir(dir, sizeof(dir)))
+		return;
+	va_start(ap, fmt);
+	vsnprintf(message, sizeof(message), fmt, ap);
+	va_end(ap);
+	r = reload_verdict_write(dir, srv->reloads, state, message);
+	if (r < 0)
+		log_write(LOG_WARNING, -r, NULL, "%s/%s: cannot write the reload verdict", dir,
+			RELOAD_VERDICT_FILE);
+}
+
+/* Log why; said gets the same text, for the verdict. */
+static void reload_failed(struct server *srv, const char *why, char *said, size_t size)
+{
+	snprintf(said, size, "reload failed, keeping the old configuration: %s", why);
+	log_write(LOG_ERR, 0, MSGID_RELOAD_FAILED, "%s", said);
+	snprintf(srv->reload_error, sizeof(srv->reload_error), "%s", why);
 }
 
 /* SIGHUP: a new generation is built here while the workers go on serving. */
 static void server_reload(struct server *srv)
 {
+	char what[LOG_LINE_MAX - 64];
 	struct generation *prev = latest(srv), *g;
-	char err[CONFIG_ERROR_MAX];
+	char err[CONFIG_ERROR_MAX], said[LOG_LINE_MAX];
 	struct config *cfg;
 	struct totals t;
 
 	notify_reloading();
-	if (config_load(prev->cfg->path, &cfg, err, sizeof(err)) < 0) {
-		reload_failed(err);
+	/*
+	 * Before the file is read: a udp-replyd-reload that still read the
+	 * previous SEQ edited the file before this reload reads it, so this
+	 * reload's verdict (or a later one's) is its answer.
+	 */
+	srv->reloads++;
+	verdict(srv, RELOAD_RUNNING, "reloading %s", prev->cfg->path);
+	if (config_load_set(prev->cfg->file, prev->cfg->set, &cfg, err, sizeof(err)) < 0) {
+		reload_failed(srv, err, said, sizeof(said));
 		goto out;
 	}
-	if (!prev->ls->activated && generation_workers(cfg) != srv->nworkers)
+	if (!prev->ls->activated && workers_wanted(cfg) != srv->nworkers)
 		log_notice("%s: workers: %u in the file, %u serving; a change takes effect at "
-			   "the next start", cfg->path, generation_workers(cfg), srv->nworkers);
+			   "the next start", cfg->path, workers_wanted(cfg), srv->nworkers);
 	if (generation_build(cfg, NULL, srv->oldest, srv->nworkers, &g, err, sizeof(err)) != 0) {
-		reload_failed(err);
+		reload_failed(srv, err, said, sizeof(said));
 		goto out;
 	}
 	if (g->ls != prev->ls)
@@ -416,14 +465,20 @@ static void server_reload(struct server *srv)
 	atomic_store(&srv->latest, g);
 	poke_all(srv);
 	wait_workers(srv, g);
-	log_write(LOG_INFO, 0, MSGID_RELOADED,
-		"reloaded %s: serving %s (buffer %zu bytes, reply %zu bytes)", g->cfg->path,
-		g->where, g->cfg->buffer_size, g->cfg->reply_len);
+	generation_describe(g, "", what, sizeof(what));
+	snprintf(said, sizeof(said), "reloaded %s: serving %s", g->cfg->path, what);
+	log_write(LOG_INFO, 0, MSGID_RELOADED, "%s", said);
+	srv->reload_error[0] = '\0';
 out:
 	notify_ready();
 	totals_get(srv, &t);
 	report_status(srv, &t);
+	/* Last: when udp-replyd-reload sees it, STATUS= has been sent. */
+	verdict(srv, srv->reload_error[0] ? RELOAD_FAILED : RELOAD_OK, "%s", said);
 }
+
+static void counters_record(struct server *srv, const char *what, const char *msgid,
+	uint64_t unflushed);
 
 static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *data)
 {
@@ -433,28 +488,36 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 		server_reload(srv);
 		return 0;
 	}
+	if (si->ssi_signo == SIGUSR1) {
+		counters_record(srv, "counters", MSGID_COUNTERS, 0);
+		return 0;
+	}
 	srv->stop_signal = (int)si->ssi_signo;
 	return sd_event_exit(sd_event_source_get_event(s), 0);
 }
 
 static int server_setup(struct server *srv)
 {
-	int sigs[] = { SIGHUP, SIGTERM, SIGINT };
+	int sigs[] = { SIGHUP, SIGTERM, SIGINT, SIGUSR1 };
+	const size_t nsigs = sizeof(sigs) / sizeof(sigs[0]);
 	sigset_t mask;
 	size_t i;
 	int r, err;
 
 	/* Blocked before any thread starts, so that only our signalfd takes them. */
 	sigemptyset(&mask);
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < nsigs; i++)
 		sigaddset(&mask, sigs[i]);
 	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0)
 		return -errno;
-	/* A closed log pipe is an error to count, not a reason to die. */
-	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+	/*
+	 * A closed log pipe is an error to count, not a reason to die; and a
+	 * stray SIGUSR2 (whose default is to terminate) is no reason either.
+	 */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR || signal(SIGUSR2, SIG_IGN) == SIG_ERR)
 		return -errno;
 	r = sd_event_default(&srv->event);
-	for (i = 0; r >= 0 && i < 3; i++)
+	for (i = 0; r >= 0 && i < nsigs; i++)
 		r = sd_event_add_signal(srv->event, NULL, sigs[i], on_signal, srv);
 	if (r < 0)
 		return r;
@@ -509,12 +572,16 @@ static bool reply_errors(struct server *srv, char *buf, size_t size)
 	return used > 0;
 }
 
-/* The stop record: the counters, and what was not logged and not yet summarised. */
-static void stop_record(struct server *srv, uint64_t unflushed)
+/*
+ * "WHAT: N received, ...": the counters, and what was not logged and not
+ * yet summarised (with unflushed, the records a stop could not write). The
+ * stop record, and on SIGUSR1 the same counts while serving.
+ */
+static void counters_record(struct server *srv, const char *what, const char *msgid,
+	uint64_t unflushed)
 {
-	char message[LOG_LINE_MAX], text[11][24], errors[512], policy[48], reasons[256];
-	struct log_record rec = { .priority = LOG_INFO, .msgid = MSGID_STOPPED,
-				  .message = message };
+	char message[LOG_LINE_MAX], text[12][24], errors[512], policy[48], reasons[256];
+	struct log_record rec = { .priority = LOG_INFO, .msgid = msgid, .message = message };
 	struct totals t;
 	size_t i;
 
@@ -535,20 +602,22 @@ static void stop_record(struct server *srv, uint64_t unflushed)
 		{ "UDP_NOT_LOGGED_TOTAL", t.not_logged },
 		{ "UDP_MESSAGES_LOST", log_lost() },
 		{ "UDP_POLICY_DROPS", t.dropped },
+		{ "UDP_REPLIES_TRUNCATED", t.reply_truncated },
 	};
 
 	policy_text(&t, policy, sizeof(policy));
 	snprintf(message, sizeof(message),
-		"stopping on SIG%s: %llu received, %llu replied, %llu errors, "
+		"%s: %llu received, %llu replied, %llu errors, "
 		"%llu dropped by the kernel%s, %llu logged, %llu not logged",
-		sigabbrev_np(srv->stop_signal), (unsigned long long)t.received,
+		what, (unsigned long long)t.received,
 		(unsigned long long)t.replied,
 		(unsigned long long)(t.reply_failed + t.receive_errors),
 		(unsigned long long)t.kernel_drops, policy, (unsigned long long)t.logged,
 		(unsigned long long)field[6].value);
 	for (i = 0; i < sizeof(field) / sizeof(field[0]); i++)
-		/* A lost message is worth a field only when there was one. */
-		if (field[i].value || strcmp(field[i].name, "UDP_MESSAGES_LOST"))
+		/* A lost message, a cut reply, is worth a field only when there was one. */
+		if (field[i].value || (strcmp(field[i].name, "UDP_MESSAGES_LOST") &&
+				       strcmp(field[i].name, "UDP_REPLIES_TRUNCATED")))
 			log_field_printf(&rec, field[i].name, text[i], sizeof(text[i]), "%llu",
 				(unsigned long long)field[i].value);
 	if (t.reply_failed && reply_errors(srv, errors, sizeof(errors)))
@@ -582,6 +651,7 @@ static void server_free(struct server *srv)
 static void server_stop(struct server *srv, bool record)
 {
 	uint64_t unflushed = 0;
+	char what[32];
 	unsigned i;
 
 	notify_stopping();
@@ -589,13 +659,16 @@ static void server_stop(struct server *srv, bool record)
 		worker_stop(&srv->workers[i]);
 	if (srv->logq)
 		unflushed = logq_stop(srv->logq, STOP_FLUSH_MS);
-	if (record)
-		stop_record(srv, unflushed);
+	if (!record)
+		return;
+	snprintf(what, sizeof(what), "stopping on SIG%s", sigabbrev_np(srv->stop_signal));
+	counters_record(srv, what, MSGID_STOPPED, unflushed);
 }
 
 int server_run(struct generation *gen, unsigned nworkers)
 {
 	struct server *srv = calloc(1, sizeof(*srv));
+	char what[LOG_LINE_MAX - 64];
 	struct totals t;
 	int r;
 
@@ -617,9 +690,11 @@ int server_run(struct generation *gen, unsigned nworkers)
 		server_free(srv);
 		return EX_OSERR;
 	}
-	log_write(LOG_INFO, 0, MSGID_STARTED, "serving %s%s (buffer %zu bytes, reply %zu bytes) "
-		  "with %u worker%s", gen->where, gen->ls->activated ? " from systemd" : "",
-		gen->cfg->buffer_size, gen->cfg->reply_len, nworkers, nworkers == 1 ? "" : "s");
+	generation_describe(gen, gen->ls->activated ? " from systemd" : "", what, sizeof(what));
+	log_write(LOG_INFO, 0, MSGID_STARTED, "serving %s with %u worker%s", what, nworkers,
+		nworkers == 1 ? "" : "s");
+	/* Before READY=1: systemd runs no ExecReload= until then. */
+	verdict(srv, RELOAD_OK, "serving %s", what);
 	notify_ready();
 	totals_get(srv, &t);
 	report_status(srv, &t);

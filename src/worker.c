@@ -32,6 +32,7 @@ struct worker_batch {
 	union control in_ctl[BATCH], out_ctl[BATCH];
 	int reply_errno[BATCH];
 	int replies[BATCH];		/* out[k] answers in[replies[k]] */
+	uint64_t limit_key[BATCH];	/* its rate-limit key; 0: not limited */
 	bool answered[BATCH];		/* the policy let it be answered */
 };
 
@@ -171,10 +172,10 @@ static void send_replies(struct worker *w, int fd, int n)
 	}
 }
 
-static void log_batch(struct worker *w, const struct generation *g, int n)
+static void log_batch(struct worker *w, const struct service *svc, int n)
 {
 	struct worker_batch *b = w->batch;
-	struct datagram dg;
+	struct datagram dg = { .service = svc->name, .service_len = strlen(svc->name) };
 	int i;
 
 	for (i = 0; i < n; i++) {
@@ -185,11 +186,42 @@ static void log_batch(struct worker *w, const struct generation *g, int n)
 		dg.local = b->local[i].sa.sa_family == AF_UNSPEC ? NULL : &b->local[i].sa;
 		dg.payload = b->in_iov[i].iov_base;
 		dg.size = b->in[i].msg_len;
-		dg.len = dg.size < g->cfg->buffer_size ? dg.size : g->cfg->buffer_size;
+		dg.len = dg.size < svc->buffer_size ? dg.size : svc->buffer_size;
 		dg.reply_errno = b->reply_errno[i];
 		logq_push(w->ring, &dg);
 	}
 	logq_commit(w->logq, w->ring);
+}
+
+/*
+ * A templated reply to datagram i into out (the generation's room for it:
+ * reply_max bytes); its length. The wall clock is read once a batch, when
+ * the template shows the time.
+ */
+static size_t expand(struct worker *w, const struct generation *g, const struct service *svc,
+	int i, const struct sockaddr *local, size_t len, struct timespec *realtime,
+	unsigned char *out)
+{
+	struct worker_batch *b = w->batch;
+	struct template_input in = {
+		.remote = &b->peer[i].sa,
+		.local = local,
+		.payload = b->in_iov[i].iov_base,
+		.len = len,
+		.size = b->in[i].msg_len,
+		.hostname = g->hostname,
+		.service = svc->name,
+	};
+	bool cut = false;
+	size_t n;
+
+	if (!realtime->tv_sec && template_uses(&svc->tmpl, TEMPLATE_USES_TIME))
+		clock_gettime(CLOCK_REALTIME, realtime);
+	in.now = *realtime;
+	n = template_expand(&svc->tmpl, &in, out, g->reply_max, &cut);
+	if (cut)
+		counter_add(&w->count.reply_truncated, 1);
+	return n;
 }
 
 /*
@@ -199,12 +231,13 @@ static void log_batch(struct worker *w, const struct generation *g, int n)
 static int serve_batch(struct worker *w, struct listener *l, const struct generation *g)
 {
 	struct worker_batch *b = w->batch;
+	const struct service *svc = generation_service(g, l);
 	enum policy_verdict verdict;
+	struct timespec ts, realtime = { 0, 0 };
 	uint32_t now_ms = 0;
-	struct timespec ts;
 	int n, i, k;
 
-	batch_prepare(b, generation_buffers(g, w->id), g->cfg->buffer_size);
+	batch_prepare(b, generation_buffers(g, w->id), svc->buffer_size);
 	n = recvmmsg(l->fd, b->in, BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
 	if (n < 0) {
 		if (errno == EWOULDBLOCK)
@@ -213,23 +246,43 @@ static int serve_batch(struct worker *w, struct listener *l, const struct genera
 			counter_add(&w->count.receive_errors, 1);
 		return -errno;
 	}
+	/* The buckets of the batch's senders, fetched together (cache misses overlap). */
+	for (i = 0; i < n; i++) {
+		b->limit_key[i] = 0;
+		if (g->cfg->rate_limit && !policy_exempt(g->cfg, &b->peer[i].sa)) {
+			b->limit_key[i] = ratelimit_key(w->ratelimit, &b->peer[i].sa);
+			ratelimit_prefetch(w->ratelimit, b->limit_key[i]);
+		}
+	}
 	for (i = 0, k = 0; i < n; i++) {
 		struct msghdr *out = &b->out[k].msg_hdr;
-		size_t ctl;
+		const struct sockaddr *local;
+		size_t ctl, len = b->in[i].msg_len < svc->buffer_size ? b->in[i].msg_len :
+			svc->buffer_size;
 
 		b->reply_errno[i] = 0;
 		ctl = read_control(&b->in[i].msg_hdr, &b->out_ctl[k], &b->local[i], l);
-		verdict = policy_decide(&g->policy, &b->peer[i].sa,
-			b->local[i].sa.sa_family == AF_UNSPEC ? NULL : &b->local[i].sa, l->port,
-			b->in_iov[i].iov_base, b->in[i].msg_len < g->cfg->buffer_size ?
-			b->in[i].msg_len : g->cfg->buffer_size, b->in[i].msg_len);
-		if (verdict == POLICY_REPLY && g->cfg->rate_limit &&
-		    !policy_exempt(g->cfg, &b->peer[i].sa)) {
+		local = b->local[i].sa.sa_family == AF_UNSPEC ? NULL : &b->local[i].sa;
+		verdict = policy_decide(&g->policy, &b->peer[i].sa, local, l->port,
+			b->in_iov[i].iov_base, len, b->in[i].msg_len,
+			svc->literal ? svc->literal_len : 0);
+		if (svc->literal) {
+			b->out_iov[k].iov_base = (void *)(uintptr_t)svc->literal;
+			b->out_iov[k].iov_len = svc->literal_len;
+		} else if (verdict == POLICY_REPLY) {
+			/* Expanded first: the limit counts what is sent, echoed bytes too. */
+			b->out_iov[k].iov_base = generation_reply(g, w->id, k);
+			b->out_iov[k].iov_len = expand(w, g, svc, i, local, len, &realtime,
+				b->out_iov[k].iov_base);
+			verdict = policy_amplification(&g->policy, b->in[i].msg_len,
+				b->out_iov[k].iov_len);
+		}
+		if (verdict == POLICY_REPLY && b->limit_key[i]) {
 			if (!now_ms) {
 				clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 				now_ms = (uint32_t)(ts.tv_sec * 1000 + ts.tv_nsec / 1000000) | 1;
 			}
-			if (!ratelimit_allow(w->ratelimit, &b->peer[i].sa, now_ms))
+			if (!ratelimit_allow_key(w->ratelimit, b->limit_key[i], now_ms))
 				verdict = POLICY_RATE_LIMITED;
 		}
 		b->answered[i] = verdict == POLICY_REPLY;
@@ -238,8 +291,6 @@ static int serve_batch(struct worker *w, struct listener *l, const struct genera
 			note_dropped(w, &b->peer[i].sa, g->cfg);
 			continue;
 		}
-		b->out_iov[k].iov_base = g->cfg->reply;
-		b->out_iov[k].iov_len = g->cfg->reply_len;
 		*out = (struct msghdr){
 			.msg_name = &b->peer[i],
 			.msg_namelen = b->in[i].msg_hdr.msg_namelen,
@@ -253,7 +304,7 @@ static int serve_batch(struct worker *w, struct listener *l, const struct genera
 	counter_add(&w->count.received, (unsigned)n);
 	send_replies(w, l->fd, k);
 	if (g->cfg->log_datagrams)
-		log_batch(w, g, n);
+		log_batch(w, svc, n);
 	return n;
 }
 

@@ -26,6 +26,7 @@ struct worker_counts {
 	_Atomic uint64_t receive_errors;
 	_Atomic uint64_t reply_failed[WORKER_ERRNO_MAX];	/* by errno */
 	_Atomic uint64_t dropped[POLICY_VERDICTS];	/* by reason; [POLICY_REPLY] unused */
+	_Atomic uint64_t reply_truncated;	/* templated replies cut at 65507 bytes */
 };
 
 /* The source prefixes the policy dropped the most since last taken. */

@@ -1,13 +1,19 @@
 #!/bin/sh
 # check-generator.sh - udp-replyd-generator turns the config file into the
 # right drop-in for udp-replyd.socket, and writes nothing (exit 0, one line
-# saying why) when the config cannot be used.
+# saying why) when the config cannot be used. For a host name it resolves
+# nothing and writes the drop-ins that make the daemon bind its own sockets.
+# It never opens a socket (no DNS, no journal: systemd.generator(7)), which
+# strace(1) shows when it is installed, and run as by systemd it logs to
+# /dev/kmsg.
 #
-# Environment (from systemd/Makefile.am): top_builddir builddir, absolute.
+# Environment (from systemd/Makefile.am): top_builddir builddir sbindir,
+# absolute.
 set -u
 # shellcheck disable=SC2154 # the variables come from the environment
 : "${top_builddir:?is set by make check}"
 : "${builddir:?is set by make check}"
+: "${sbindir:?is set by make check}"
 
 gen=$top_builddir/src/udp-replyd-generator
 [ -x "$gen" ] || { echo "ERROR: $gen not built"; exit 99; }
@@ -20,6 +26,7 @@ pass() { echo "PASS: $*"; }
 unset SYSTEMD_SCOPE UDP_REPLYD_CONFIG
 
 dropin=udp-replyd.socket.d/50-config.conf
+service_dropin=udp-replyd.service.d/50-config.conf
 n=0
 nl='
 '
@@ -39,19 +46,24 @@ listen() {
 	done
 }
 
+# run_generator: the generator on $text, in a new directory $d (config in
+# $d/conf, output in $d/out, stderr in $d/err); 1 after fail() if it failed.
+run_generator() {
+	n=$((n + 1))
+	d=$tmp/$n
+	mkdir -p "$d/out"
+	printf '%s\n' "$text" >"$d/conf"
+	"$gen" -c "$d/conf" "$d/out" "$d/out" "$d/out" 2>"$d/err" && return 0
+	fail "$name: generator failed: $(cat "$d/err")"
+	return 1
+}
+
 # expect_dropin NAME CONFIG-TEXT BODY
 # BODY: the lines after "[Socket]" and the "ListenDatagram=" that resets the
 # unit's own address; comment lines of the drop-in are not compared.
 expect_dropin() {
 	name=$1 text=$2 body=$3
-	n=$((n + 1))
-	d=$tmp/$n
-	mkdir -p "$d/out"
-	printf '%s\n' "$text" >"$d/conf"
-	if ! "$gen" -c "$d/conf" "$d/out" "$d/out" "$d/out" 2>"$d/err"; then
-		fail "$name: generator failed: $(cat "$d/err")"
-		return
-	fi
+	run_generator || return
 	printf '[Socket]\nListenDatagram=\n%s\n' "$body" >"$d/want"
 	if ! grep -v '^#' "$d/out/$dropin" 2>/dev/null | cmp -s - "$d/want"; then
 		fail "$name: drop-in differs from what was expected (< wanted, > written):"
@@ -59,6 +71,8 @@ expect_dropin() {
 		return
 	fi
 	[ ! -s "$d/err" ] || { fail "$name: generator printed: $(cat "$d/err")"; return; }
+	[ ! -e "$d/out/$service_dropin" ] ||
+		{ fail "$name: an IP address, yet a service drop-in: $(cat "$d/out/$service_dropin")"; return; }
 	pass "$name"
 }
 
@@ -147,7 +161,7 @@ receive_buffer = 4096;' \
 auto=$(auto_workers)
 expect_dropin "workers = \"auto\": $auto (CPUs this process may use)" 'workers = "auto";' \
 	"$(listen "$auto" 127.0.0.1:20001)${nl}ReusePort=yes"
-expect_dropin "default config: workers \"auto\", $auto" '# nothing set' \
+expect_dropin "workers not set: \"auto\", $auto" 'port = 20001;' \
 	"$(listen "$auto" 127.0.0.1:20001)${nl}ReusePort=yes"
 # With a smaller affinity mask, fewer: taskset(1) is in util-linux.
 if command -v taskset >/dev/null 2>&1 && [ "$auto" -gt 1 ] &&
@@ -165,22 +179,59 @@ if command -v taskset >/dev/null 2>&1 && [ "$auto" -gt 1 ] &&
 	fi
 fi
 
-# A host name: one address per line, as the daemon binds it, each once per worker.
-want=$(getent ahosts localhost | awk '$2 == "DGRAM" {
-	if ($1 ~ /:/) print "[" $1 "]:20003";
-	else print $1 ":20003" }' | awk '!seen[$0]++')
-if [ -n "$want" ]; then
-	old_ifs=$IFS
-	IFS=$nl
-	set -f
-	# shellcheck disable=SC2086 # one argument per line
-	set -- $want
-	IFS=$old_ifs
-	set +f
-	expect_dropin "host name localhost, 2 workers" 'address = "localhost";
+# A host name is not resolved (the network is not up when generators run):
+# the daemon binds its own sockets, resolving the name when it starts.
+# expect_hostname NAME CONFIG-TEXT SERVICE-EXTRA: both drop-ins, without
+# their comment lines; SERVICE-EXTRA: lines after the service's usual ones.
+expect_hostname() {
+	name=$1 text=$2 extra=$3
+	run_generator || return
+	printf '%s\n' '[Unit]' 'Wants=udp-replyd.service' '[Socket]' 'ListenDatagram=' \
+		'ListenFIFO=/run/udp-replyd-start.fifo' 'SocketMode=0600' 'RemoveOnStop=yes' \
+		>"$d/want.socket"
+	printf '%s\n' '[Unit]' 'Wants=network-online.target' 'After=network-online.target' \
+		'[Service]' 'UnsetEnvironment=LISTEN_FDS LISTEN_PID LISTEN_FDNAMES' \
+		'PrivateNetwork=no' 'RestrictAddressFamilies=AF_INET AF_INET6' 'IPAddressDeny=' \
+		>"$d/want.service"
+	[ -z "$extra" ] || printf '%s\n' "$extra" >>"$d/want.service"
+	for unit in socket service; do
+		f=$d/out/udp-replyd.$unit.d/50-config.conf
+		if ! grep -v '^#' "$f" 2>/dev/null | cmp -s - "$d/want.$unit"; then
+			fail "$name: $unit drop-in differs from what was expected (< wanted, > written):"
+			grep -v '^#' "$f" 2>&1 | diff "$d/want.$unit" - | sed -n 's/^[<>]/  &/p'
+			return
+		fi
+	done
+	if grep -q '^udp-replyd-generator: .*/conf:[1-9][0-9]*: address "[^"]*" is a host name, which a generator does not resolve; udp-replyd will bind its own sockets' "$d/err" &&
+	   [ "$(wc -l <"$d/err")" = 1 ]; then
+		pass "$name: $(cat "$d/err")"
+	else
+		fail "$name: not the one line about the host name: $(cat "$d/err")"
+	fi
+}
+expect_hostname "host name localhost, 2 workers" 'address = "localhost";
 port = 20003;
-workers = 2;' "$(listen 2 "$@")${nl}ReusePort=yes"
-fi
+workers = 2;' ''
+# A name that no resolver knows is no different: nothing asks.
+expect_hostname "host name nosuch.invalid" 'address = "nosuch.invalid";' ''
+expect_hostname "host name, port 53: CAP_NET_BIND_SERVICE" 'address = "localhost";
+port = 53;' 'PrivateUsers=no
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+AmbientCapabilities=CAP_NET_BIND_SERVICE'
+expect_hostname "host name, port 1024: no capability" 'address = "localhost";
+port = 1024;' ''
+# Several services: the daemon binds either all its sockets or none, so one
+# host name is enough, and a port below 1024 in any service needs the
+# capability.
+expect_dropin "two services, IP addresses" 'workers = 1;
+services = ( { address = "127.0.0.1"; port = 7000; },
+	     { address = "::1"; port = 7001; } );' \
+	"$(listen 1 127.0.0.1:7000 '[::1]:7001')${nl}ReusePort=yes"
+expect_hostname "two services, the second a host name, the first on port 99" 'services = (
+	{ address = "127.0.0.1"; port = 99; },
+	{ address = "localhost"; port = 5353; } );' 'PrivateUsers=no
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+AmbientCapabilities=CAP_NET_BIND_SERVICE'
 
 expect_nothing "port out of range" 'port = 70000;' \
 	"$tmp/[0-9]*/conf:1: port: must be an integer from 1 to 65535, not 70000; not writing"
@@ -190,6 +241,9 @@ expect_nothing "unknown setting" 'prot = 5;' "$tmp/[0-9]*/conf:1: unknown settin
 expect_nothing "missing config file" - "$tmp/[0-9]*/conf:0: cannot open: No such file or directory; not writing"
 expect_nothing "workers = 0" 'workers = 0;' "$tmp/[0-9]*/conf:1: workers: .*; not writing"
 expect_nothing "workers = \"many\"" 'workers = "many";' "$tmp/[0-9]*/conf:1: workers: .*; not writing"
+# An empty file (truncated while being edited, say) is refused, not read as
+# the defaults; the socket keeps its own.
+expect_nothing "empty config" '# nothing set' "$tmp/[0-9]*/conf:0: .*; not writing"
 expect_nothing "receive_buffer too small" 'receive_buffer = 100;' \
 	"$tmp/[0-9]*/conf:1: receive_buffer: .*; not writing"
 
@@ -207,24 +261,138 @@ else
 	fail "\$UDP_REPLYD_CONFIG / -c not honoured"
 fi
 
+# No socket at all, whatever the config: no DNS, no nscd or nss-resolve
+# over AF_UNIX, no journal, no netlink; and none of the resolver's files is
+# read. strace(1) shows every such system call, of the generator and of
+# whatever library it calls.
+if command -v strace >/dev/null 2>&1 && strace -f -qq -o /dev/null true 2>/dev/null; then
+	have_strace=1
+else
+	have_strace=
+	echo "SKIP: strace not installed or not permitted: no check that the generator opens no socket (apt-get install strace)"
+fi
+# traced_clean NAME TRACE-FILE
+traced_clean() {
+	if [ ! -s "$2" ]; then
+		fail "$1: strace wrote nothing"
+	elif grep -vE '^[0-9]+ +(open|openat)\(' "$2" | grep -q .; then
+		fail "$1: network system calls: $(grep -vE '^[0-9]+ +(open|openat)\(' "$2" | head -n 5)"
+	elif grep -qE 'nsswitch\.conf|/etc/hosts|resolv\.conf|host\.conf|gai\.conf|libnss_|nscd' "$2"; then
+		fail "$1: looked up a name: $(grep -E 'nsswitch|hosts|resolv|host\.conf|gai\.conf|libnss_|nscd' "$2" | head -n 5)"
+	else
+		pass "$1: no socket, no resolver (strace)"
+	fi
+}
+if [ -n "$have_strace" ]; then
+	for c in 'address = "localhost";' 'address = "nosuch.invalid";' \
+		 'address = "127.0.0.1";' 'address = "::";' 'port = 70000;'; do
+		n=$((n + 1))
+		d=$tmp/$n
+		mkdir -p "$d/out"
+		printf '%s\n' "$c" >"$d/conf"
+		strace -f -qq -o "$d/trace" -e trace=%network,open,openat \
+			"$gen" -c "$d/conf" "$d/out" 2>"$d/err"
+		traced_clean "config '$c'" "$d/trace"
+	done
+fi
+
+# Run as by systemd ($SYSTEMD_SCOPE set), messages go to the kernel log, as
+# systemd's own generators' do: one record each, facility daemon. A file
+# bound over /dev/kmsg in a mount namespace of our own stands in for it, so
+# nothing reaches the real kernel log. With no /dev/kmsg at all (as in a
+# systemd-nspawn container) they go to stderr.
+if [ "$(id -u)" = 0 ] && [ -c /dev/kmsg ] && command -v unshare >/dev/null 2>&1 &&
+   unshare -m true 2>/dev/null; then
+	d=$tmp/kmsg
+	mkdir -p "$d/out" "$d/out2" "$d/out3"
+	printf 'address = "localhost";\n' >"$d/name.conf"
+	printf 'port = 70000;\n' >"$d/bad.conf"
+	# kmsg_run KMSG-FILE TRACE-FILE|"" CONFIG OUT-DIR: as systemd runs it
+	kmsg_run() {
+		: >"$1"
+		# shellcheck disable=SC2016 # expanded by the inner sh
+		SYSTEMD_SCOPE=system unshare -m sh -c '
+			mount --bind "$1" /dev/kmsg || exit 99
+			if [ -n "$2" ]; then
+				exec strace -f -qq -o "$2" -e trace=%network,open,openat "$3" -c "$4" "$5"
+			fi
+			exec "$3" -c "$4" "$5"' sh "$1" "$2" "$gen" "$3" "$4"
+	}
+	kmsg_run "$d/kmsg" "${have_strace:+$d/trace}" "$d/name.conf" "$d/out" 2>"$d/err"
+	kmsg_run "$d/kmsg2" "" "$d/bad.conf" "$d/out2" 2>>"$d/err"
+	if grep -qE '^<29>udp-replyd-generator\[[0-9]+\]: .*/name\.conf:1: address "localhost" is a host name' "$d/kmsg" &&
+	   grep -qE '^<27>udp-replyd-generator\[[0-9]+\]: .*/bad\.conf:1: port: .*; not writing' "$d/kmsg2" &&
+	   [ "$(cat "$d/kmsg" "$d/kmsg2" | wc -l)" = 2 ] && [ ! -s "$d/err" ]; then
+		pass "SYSTEMD_SCOPE set: to /dev/kmsg, <29> notice and <27> error, nothing on stderr"
+	else
+		fail "SYSTEMD_SCOPE set: not the two kmsg records: kmsg: $(cat "$d/kmsg" "$d/kmsg2"); stderr: $(cat "$d/err")"
+	fi
+	[ -z "$have_strace" ] || traced_clean "SYSTEMD_SCOPE set (so no journal either)" "$d/trace"
+	# shellcheck disable=SC2016 # expanded by the inner sh
+	SYSTEMD_SCOPE=system unshare -m sh -c 'mount -t tmpfs tmpfs /dev || exit 99; "$1" -c "$2" "$3"' \
+		sh "$gen" "$d/name.conf" "$d/out3" 2>"$d/err3"
+	if grep -q '^udp-replyd-generator: .*/name\.conf:1: address "localhost" is a host name' "$d/err3"; then
+		pass "SYSTEMD_SCOPE set, no /dev/kmsg: to stderr"
+	else
+		fail "SYSTEMD_SCOPE set, no /dev/kmsg: not on stderr: $(cat "$d/err3")"
+	fi
+else
+	echo "SKIP: not root, no /dev/kmsg or no unshare -m: the kmsg channel is not checked"
+fi
+
+# The generator's own code calls nothing that talks to another process.
+obj=$top_builddir/src/udp-replyd-generator.o
+talk='^(sd_|socket$|connect$|send|bind$|gethostby|getaddrinfo_a$|res_)'
+if command -v nm >/dev/null 2>&1 && [ -f "$obj" ]; then
+	calls=$(nm -u "$obj" | awk '{ sub(/@.*/, "", $2); print $2 }' | grep -E "$talk" | tr '\n' ' ')
+	if [ -z "$calls" ]; then
+		pass "udp-replyd-generator.o calls no sd_*, socket, connect, send*"
+	else
+		fail "udp-replyd-generator.o calls $calls"
+	fi
+	# Nor does anything it links (workers.c, not generation.c, counts the CPUs).
+	linked=$(nm -u "$gen" | awk '{ sub(/@.*/, "", $2); print $2 }' | grep -E "$talk" | sort -u | tr '\n' ' ')
+	if [ -z "$linked" ]; then
+		pass "udp-replyd-generator links no sd_*, socket, connect, send*"
+	else
+		fail "udp-replyd-generator links $linked"
+	fi
+else
+	echo "SKIP: no nm or no $obj: the generator's calls are not checked"
+fi
+
 # Wrong use is an error, not a silent success.
 if "$gen" >/dev/null 2>&1; then fail "no directory: exit 0"; else pass "no directory: exit non-zero"; fi
 
-# The drop-in, loaded the way systemd loads it, is a valid socket unit.
-if command -v systemd-analyze >/dev/null 2>&1; then
-	d=$tmp/verify
+# The drop-ins, loaded the way systemd loads them (verify reads NAME.d/ next
+# to the units), make valid units; for a host name, the service's too.
+# verify NAME CONFIG-TEXT yes|no (a service drop-in too?)
+verify() {
+	name=$1 text=$2 service=$3
+	d=$tmp/verify-$name
 	mkdir -p "$d"
-	printf 'address = "::";\nport = 20004;\nworkers = 2;\nreceive_buffer = 1048576;\n' >"$d/conf"
+	printf '%s\n' "$text" >"$d/conf"
 	cp "$builddir/udp-replyd.socket" "$d/"
-	# The socket needs its service; verify wants the service's binary.
-	sed "s|^ExecStart=[^ ]*|ExecStart=$top_builddir/src/udp-replyd|" \
-		"$builddir/udp-replyd.service" >"$d/udp-replyd.service"
-	"$gen" -c "$d/conf" "$d" "$d" "$d"
+	# The socket needs its service; verify wants the service's programs.
+	sed "s|$sbindir/|$top_builddir/src/|g" "$builddir/udp-replyd.service" \
+		>"$d/udp-replyd.service"
+	"$gen" -c "$d/conf" "$d" "$d" "$d" 2>/dev/null
 	if out=$(cd "$d" && systemd-analyze verify --man=no udp-replyd.socket udp-replyd.service 2>&1) &&
-	   [ -z "$out" ] && [ -s "$d/$dropin" ]; then
-		pass "systemd-analyze verify udp-replyd.socket with the drop-in"
+	   [ -z "$out" ] && [ -s "$d/$dropin" ] &&
+	   if [ "$service" = yes ]; then [ -s "$d/$service_dropin" ]; else [ ! -e "$d/$service_dropin" ]; fi; then
+		pass "systemd-analyze verify the units with the drop-ins ($name)"
 	else
-		fail "systemd-analyze verify udp-replyd.socket with the drop-in: $out"
+		fail "systemd-analyze verify the units with the drop-ins ($name): $out $(cd "$d" && echo *.d)"
 	fi
+}
+if command -v systemd-analyze >/dev/null 2>&1; then
+	verify "IP address" 'address = "::";
+port = 20004;
+workers = 2;
+receive_buffer = 1048576;' no
+	verify "host name" 'address = "localhost";
+port = 53;' yes
+else
+	echo "SKIP: no systemd-analyze: the drop-ins are not verified"
 fi
 exit $rc

@@ -2,8 +2,8 @@
 # check-units.sh - systemd-analyze verify and security on the built units.
 #
 # The units are verified as they are built, with one change: ExecStart=
-# points into the build tree, because verify insists that the binary
-# exists and "make check" runs before "make install". Documentation=
+# and ExecReload= point into the build tree, because verify insists that
+# the binaries exist and "make check" runs before "make install". Documentation=
 # man: pages are looked up in the source tree's man/ through MANPATH, so a
 # page that is referred to but missing fails here too.
 #
@@ -36,10 +36,16 @@ done
 
 mkdir "$tmp/units"
 cp "$builddir/udp-replyd.socket" "$tmp/units/" || exit 99
-sed "s|^ExecStart=$sbindir/|ExecStart=$top_builddir/src/|" \
+sed -e "s|^ExecStart=$sbindir/|ExecStart=$top_builddir/src/|" \
+	-e "s|^ExecReload=$sbindir/|ExecReload=$top_builddir/src/|" \
 	"$builddir/udp-replyd.service" >"$tmp/units/udp-replyd.service" || exit 99
 grep -q "^ExecStart=$top_builddir/src/udp-replyd " "$tmp/units/udp-replyd.service" ||
 	fail "ExecStart= of udp-replyd.service is not $sbindir/udp-replyd"
+# The reload waits for the daemon's verdict (see the unit): a broken file
+# fails "systemctl reload", which a bare kill -HUP never does.
+grep -q "^ExecReload=$top_builddir/src/udp-replyd-reload .*\\\$MAINPID\$" \
+	"$tmp/units/udp-replyd.service" ||
+	fail "ExecReload= of udp-replyd.service is not $sbindir/udp-replyd-reload ... \$MAINPID"
 
 # verify exits 0 on many problems it only warns about (a bad
 # ListenDatagram= is "ignored"): anything it prints is a failure.
@@ -69,8 +75,36 @@ fi
 for line in 'Requires=udp-replyd.socket' 'After=udp-replyd.socket' \
 	    'Type=notify' 'NotifyAccess=main' 'PrivateNetwork=yes' \
 	    'RestrictAddressFamilies=AF_UNIX' 'DynamicUser=yes' \
-	    'LogRateLimitIntervalSec=0'; do
+	    'LogRateLimitIntervalSec=0' 'RuntimeDirectory=udp-replyd' \
+	    'Also=udp-replyd.socket'; do
 	grep -qx "$line" "$tmp/units/udp-replyd.service" ||
 		fail "udp-replyd.service lacks $line"
 done
+
+# "systemctl enable udp-replyd" enables the socket (Also=), which starts the
+# service on the first datagram; disable takes it back. Offline, in a root
+# of our own.
+root=$tmp/root
+mkdir -p "$root/lib/systemd/system" "$root/etc/systemd/system"
+cp "$tmp/units/udp-replyd.socket" "$tmp/units/udp-replyd.service" "$root/lib/systemd/system/" ||
+	exit 99
+wants=$root/etc/systemd/system/sockets.target.wants/udp-replyd.socket
+out=$(SYSTEMD_LOG_LEVEL=notice systemctl --root="$root" enable udp-replyd.service 2>&1)
+st=$?
+if [ $st -ne 0 ] || [ ! -L "$wants" ] || printf '%s\n' "$out" | grep -q 'no installation config'; then
+	fail "systemctl enable udp-replyd.service (exit $st) did not enable udp-replyd.socket"
+	printf '%s\n' "$out"
+else
+	echo "PASS: systemctl enable udp-replyd.service enables udp-replyd.socket"
+fi
+out=$(systemctl --root="$root" is-enabled udp-replyd.service 2>&1)
+[ "$out" = indirect ] || fail "systemctl is-enabled udp-replyd.service: $out, wanted indirect"
+out=$(systemctl --root="$root" disable udp-replyd.service 2>&1)
+st=$?
+if [ $st -ne 0 ] || [ -e "$wants" ] || [ -L "$wants" ]; then
+	fail "systemctl disable udp-replyd.service (exit $st) left $wants"
+	printf '%s\n' "$out"
+else
+	echo "PASS: systemctl disable udp-replyd.service disables udp-replyd.socket"
+fi
 exit $rc

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
+#include "endpoint.h"
 
 /* Every file of the suite lives here; created in main(), removed at the end. */
 static char tmpdir[PATH_MAX];
@@ -63,9 +65,17 @@ struct good_case {
 
 /* clang-format off */
 static const struct good_case good_cases[] = {
-	{ "empty", "", 0, "127.0.0.1", 20001, 1024, "Hello UDP Client", 0, 0 },
-	{ "comments-only", "# shell comment\n// C++ comment\n/* C\n   comment */\n", 0,
-		"127.0.0.1", 20001, 1024, "Hello UDP Client", 0, 0 },
+	/* An empty file is refused (bad_cases): one setting at its default opts in. */
+	{ "one-default", "port = 20001;\n", 0, "127.0.0.1", 20001, 1024, "Hello UDP Client", 0, 1 },
+	{ "comments-and-one-default",
+		"# shell comment\n// C++ comment\n/* C\n   comment */\nreply = \"Hello UDP Client\";\n",
+		0, "127.0.0.1", 20001, 1024, "Hello UDP Client", 0, 0 },
+	/* Comment openers that open none: in a string, after # or //. */
+	{ "comment-openers-inert",
+		"reply = \"/* not a comment\"; # /* nor this\n// /* nor this\nport = 7; /* closed */\n",
+		0, "127.0.0.1", 7, 1024, "/* not a comment", 0, 3 },
+	{ "comment-closed-at-end", "port = 7;\n/* to the end */", 0,
+		"127.0.0.1", 7, 1024, "Hello UDP Client", 0, 1 },
 	{ "everything",
 		"address = \"192.0.2.1\";\nport = 5353;\nbuffer_size = 2048;\nreply = \"pong\";\n", 0,
 		"192.0.2.1", 5353, 2048, "pong", 1, 2 },
@@ -134,24 +144,24 @@ START_TEST(test_good)
 		c->name, err);
 	ck_assert_ptr_nonnull(cfg);
 	ck_assert_str_eq(cfg->path, path);
-	ck_assert_str_eq(cfg->address, c->address);
-	ck_assert_uint_eq(cfg->port, c->port);
-	ck_assert_uint_eq(cfg->buffer_size, c->buffer_size);
-	ck_assert_int_eq(cfg->address_line, c->address_line);
-	ck_assert_int_eq(cfg->port_line, c->port_line);
-	ck_assert_ptr_nonnull(cfg->reply);
+	ck_assert_str_eq(cfg->services[0].address, c->address);
+	ck_assert_uint_eq(cfg->services[0].port, c->port);
+	ck_assert_uint_eq(cfg->services[0].buffer_size, c->buffer_size);
+	ck_assert_int_eq(cfg->services[0].address_line, c->address_line);
+	ck_assert_int_eq(cfg->services[0].port_line, c->port_line);
+	ck_assert_ptr_nonnull(cfg->services[0].reply);
 	if (c->reply) {
-		ck_assert_uint_eq(cfg->reply_len, strlen(c->reply));
-		ck_assert_mem_eq(cfg->reply, c->reply, cfg->reply_len);
+		ck_assert_uint_eq(cfg->services[0].reply_len, strlen(c->reply));
+		ck_assert_mem_eq(cfg->services[0].reply, c->reply, cfg->services[0].reply_len);
 	} else {
 		size_t i;
 
-		ck_assert_uint_eq(cfg->reply_len, c->long_reply);
-		for (i = 0; i < cfg->reply_len; i++)
-			ck_assert_msg(cfg->reply[i] == 'x', "reply[%zu] = 0x%02x", i,
-				(unsigned char)cfg->reply[i]);
+		ck_assert_uint_eq(cfg->services[0].reply_len, c->long_reply);
+		for (i = 0; i < cfg->services[0].reply_len; i++)
+			ck_assert_msg(cfg->services[0].reply[i] == 'x', "reply[%zu] = 0x%02x", i,
+				(unsigned char)cfg->services[0].reply[i]);
 	}
-	ck_assert_msg(cfg->reply[cfg->reply_len] == '\0', "reply not NUL-terminated");
+	ck_assert_msg(cfg->services[0].reply[cfg->services[0].reply_len] == '\0', "reply not NUL-terminated");
 	/* None of these files sets the newer settings: their defaults. */
 	ck_assert(cfg->log_datagrams);
 	ck_assert_uint_eq(cfg->workers, CONFIG_WORKERS_AUTO);
@@ -181,7 +191,7 @@ struct setting_case {
 
 /* clang-format off */
 static const struct setting_case setting_cases[] = {
-	{ "defaults", "", true, CONFIG_WORKERS_AUTO, 0 },
+	{ "defaults", "port = 20001;\n", true, CONFIG_WORKERS_AUTO, 0 },
 	{ "log-true", "log_datagrams = true;\n", true, CONFIG_WORKERS_AUTO, 0 },
 	{ "log-false", "log_datagrams = false;\n", false, CONFIG_WORKERS_AUTO, 0 },
 	/* libconfig's booleans are not case-sensitive. */
@@ -241,7 +251,7 @@ struct guard_case {
 
 /* clang-format off */
 static const struct guard_case guard_cases[] = {
-	{ "guard-defaults", "", true, 10, DEFAULT_GUARD_PORTS },
+	{ "guard-defaults", "port = 20001;\n", true, 10, DEFAULT_GUARD_PORTS },
 	{ "guard-true", "loop_guard = true;\n", true, 10, DEFAULT_GUARD_PORTS },
 	{ "guard-false", "loop_guard = false;\n", false, 10, DEFAULT_GUARD_PORTS },
 	{ "guard-FALSE", "loop_guard : FALSE\n", false, 10, DEFAULT_GUARD_PORTS },
@@ -303,7 +313,7 @@ START_TEST(test_guard)
 		ck_assert_msg(cfg->guard_ports[i] == c->ports[i], "%s: port [%zu] is %u, want %u",
 			c->name, i, cfg->guard_ports[i], c->ports[i]);
 	/* The other settings keep their defaults. */
-	ck_assert_uint_eq(cfg->port, CONFIG_DEFAULT_PORT);
+	ck_assert_uint_eq(cfg->services[0].port, CONFIG_DEFAULT_PORT);
 	ck_assert(cfg->log_datagrams);
 	config_free(cfg);
 }
@@ -462,7 +472,7 @@ struct rate_case {
 
 /* clang-format off */
 static const struct rate_case rate_cases[] = {
-	{ "rl-defaults", "", true, 100, 200, 24, 56, RL_DEFAULT_EXEMPT },
+	{ "rl-defaults", "port = 20001;\n", true, 100, 200, 24, 56, RL_DEFAULT_EXEMPT },
 	{ "rl-empty-group", "rate_limit = { };\n", true, 100, 200, 24, 56, RL_DEFAULT_EXEMPT },
 	{ "rl-colon", "rate_limit : { }\n", true, 100, 200, 24, 56, RL_DEFAULT_EXEMPT },
 	{ "rl-rate", "rate_limit = { rate = 5; };\n", true, 5, 200, 24, 56, RL_DEFAULT_EXEMPT },
@@ -593,6 +603,7 @@ enum bad_kind {
 	BAD_DIRECTORY,	/* the path is a directory */
 	BAD_LONG_REPLY, /* reply of long_reply x's on line 2 */
 	BAD_UNREADABLE, /* mode 000 (meaningless for root) */
+	BAD_DEEP,	/* "x = " and long_reply lists in one another on line 1 */
 };
 
 enum bad_match {
@@ -623,6 +634,10 @@ struct bad_case {
 	"rate_limit." key ": must be an integer from " range ", not " value
 #define RL_PREFIXES(what) \
 	"rate_limit.exempt: must be an array of prefixes like [\"192.0.2.0/24\"], not " what
+#define NO_SETTINGS "no settings (an empty file is refused: to run on the defaults, " \
+	"set one of them, such as port = 20001;)"
+#define UNCLOSED "a /* comment that is never closed (the rest of the file would be ignored)"
+#define NESTED "nested too deep (at most 16 levels)"
 /* clang-format on */
 
 /* clang-format off */
@@ -658,6 +673,50 @@ static const struct bad_case bad_cases[] = {
 		"@include is not supported: keep the whole configuration in this file" },
 	{ "duplicate", BAD_TEXT, "port = 1;\n# again\nport = 2;\n", 0, 3,
 		MATCH_CONTAINS, "duplicate" },
+	/* No setting at all: emptied or cut short while edited, not "the defaults". */
+	{ "empty", BAD_TEXT, "", 0, 0, MATCH_EXACT, NO_SETTINGS },
+	{ "blank", BAD_TEXT, " \n\t\n\n", 0, 0, MATCH_EXACT, NO_SETTINGS },
+	{ "comments-only", BAD_TEXT, "# shell comment\n// C++ comment\n/* C\n   comment */\n", 0,
+		0, MATCH_EXACT, NO_SETTINGS },
+	{ "commented-out", BAD_TEXT, "#port = 20001;\n#reply = \"x\";\n", 0, 0, MATCH_EXACT,
+		NO_SETTINGS },
+	/* libconfig would end the file inside the comment: at the line it opens on. */
+	{ "comment-unclosed", BAD_TEXT, "reply = \"x\";\n\n  /* port = 7;\nport = 70000;\n", 0, 3,
+		MATCH_EXACT, UNCLOSED },
+	{ "comment-unclosed-at-end", BAD_TEXT, "port = 7; /*", 0, 1, MATCH_EXACT, UNCLOSED },
+	{ "comment-unclosed-star-slash", BAD_TEXT, "port = 7;\n/*/\n", 0, 2, MATCH_EXACT,
+		UNCLOSED },
+	{ "comment-unclosed-after-string", BAD_TEXT,
+		"reply = \"*/ /* \\\" */\";\n# */\n/* one\n/* two\n", 0, 3, MATCH_EXACT, UNCLOSED },
+	{ "comment-unclosed-first", BAD_TEXT, "/*\nport = 4294987297;\n", 0, 1, MATCH_EXACT,
+		UNCLOSED },
+	/* Before libconfig's "memory exhausted" (at ~5,000 levels). */
+	{ "nested-17", BAD_TEXT, "# x\nx = (((((((((((((((((1)))))))))))))))));\n", 0, 2, MATCH_EXACT,
+		NESTED },
+	{ "nested-16", BAD_DEEP, NULL, 16, 1, MATCH_EXACT, "unknown setting \"x\"" },
+	{ "nested-5000", BAD_DEEP, NULL, 5000, 1, MATCH_EXACT, NESTED },
+	{ "nested-groups", BAD_TEXT, "a = { b = { c = { d = { e = { f = { g = { h = { i = {\n"
+		"j = { k = { l = { m = { n = { o = { p = {\nq = { r = 1; };\n"
+		"}; }; }; }; }; }; }; }; }; }; }; }; }; }; }; };\n", 0, 3, MATCH_EXACT, NESTED },
+	{ "nested-unbalanced", BAD_TEXT, "x = ]]]]]]]]]]]]]]]]]]]]][[[[[[[[[[[[[[[[[1;\n", 0, 1,
+		MATCH_EXACT, NESTED },
+	/* 64 bits: libconfig 1.5 stores the largest integer, or -1 ("not -1"). */
+	{ "port-hex64-over", BAD_TEXT, "port = 0x10000000000004E21L;\n", 0, 1, MATCH_EXACT,
+		"integer 0x10000000000004E21L is out of range" },
+	{ "port-hex64-negative", BAD_TEXT, "\nport = 0xFFFFFFFFFFFFFFFFL;\n", 0, 2, MATCH_EXACT,
+		"integer 0xFFFFFFFFFFFFFFFFL is out of range" },
+	{ "port-hex64-sign-bit", BAD_TEXT, "port = 0x8000000000000000LL;\n", 0, 1, MATCH_EXACT,
+		"integer 0x8000000000000000LL is out of range" },
+	{ "port-int64-over", BAD_TEXT, "port = 99999999999999999999L;\n", 0, 1, MATCH_EXACT,
+		"integer 99999999999999999999L is out of range" },
+	{ "port-int64-under", BAD_TEXT, "port = -9223372036854775809L;\n", 0, 1, MATCH_EXACT,
+		"integer -9223372036854775809L is out of range" },
+	{ "port-int64-max-value", BAD_TEXT, "port = 0x7FFFFFFFFFFFFFFFL;\n", 0, 1, MATCH_EXACT,
+		RANGE_1_65535("port", "9223372036854775807") },
+	{ "port-int64-min-value", BAD_TEXT, "port = -9223372036854775808L;\n", 0, 1, MATCH_EXACT,
+		RANGE_1_65535("port", "-9223372036854775808") },
+	{ "rate-hex64-over", BAD_TEXT, "rate_limit = {\n\trate = 0x1000000000000000aL;\n};\n", 0,
+		2, MATCH_EXACT, "integer 0x1000000000000000aL is out of range" },
 
 	{ "unknown-prot", BAD_TEXT, "address = \"127.0.0.1\";\n# comment\n\nprot = 20001;\n", 0, 4,
 		MATCH_EXACT, "unknown setting \"prot\"" },
@@ -970,6 +1029,22 @@ static const struct bad_case bad_cases[] = {
 
 #define N_BAD (int)(sizeof(bad_cases) / sizeof(bad_cases[0]))
 
+/* "x = ((...(1)...));" with depth lists. */
+static void write_deep(const char *path, size_t depth)
+{
+	size_t len = 4 + 2 * depth + 3;
+	char *text = malloc(len + 1);
+
+	ck_assert_ptr_nonnull(text);
+	memcpy(text, "x = ", 4);
+	memset(text + 4, '(', depth);
+	text[4 + depth] = '1';
+	memset(text + 5 + depth, ')', depth);
+	memcpy(text + 5 + 2 * depth, ";\n", 3);
+	write_file(path, text, len);
+	free(text);
+}
+
 static void make_bad_file(const struct bad_case *c, const char *path)
 {
 	switch (c->kind) {
@@ -987,6 +1062,9 @@ static void make_bad_file(const struct bad_case *c, const char *path)
 	case BAD_UNREADABLE:
 		write_file(path, c->text, strlen(c->text));
 		ck_assert_int_eq(chmod(path, 0), 0);
+		break;
+	case BAD_DEEP:
+		write_deep(path, c->long_reply);
 		break;
 	}
 }
@@ -1053,7 +1131,7 @@ struct endpoint_case {
 /* clang-format off */
 static const struct endpoint_case endpoint_cases[] = {
 	{ "identical", "port = 7;\n", "port = 7;\n", 1 },
-	{ "defaults-vs-explicit", "",
+	{ "defaults-vs-explicit", "reply = \"x\";\n",
 		"address = \"127.0.0.1\";\nport = 20001;\n", 1 },
 	{ "reply-differs", "reply = \"a\";\n", "reply = \"b\";\n", 1 },
 	{ "buffer-differs", "buffer_size = 1;\n", "buffer_size = 65535;\n", 1 },
@@ -1101,7 +1179,84 @@ START_TEST(test_same_endpoint)
 }
 END_TEST
 
+/* ---- files that say they are empty, and addresses -------------------- */
+
+/* A file in /proc reports size 0: read to its end, it is no configuration. */
+START_TEST(test_proc_file)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct config *cfg = NULL;
+
+	err[0] = '\0';
+	ck_assert_int_eq(config_load("/proc/version", &cfg, err, sizeof(err)), -1);
+	ck_assert_ptr_null(cfg);
+	ck_assert_str_eq(err, "/proc/version:1: syntax error");
+}
+END_TEST
+
+struct unmap_case {
+	const char *address;
+	int family;
+	const char *host; /* as inet_ntop writes it */
+	bool v6only;
+};
+
+/* clang-format off */
+static const struct unmap_case unmap_cases[] = {
+	{ "::ffff:127.0.0.1", AF_INET, "127.0.0.1", false },
+	{ "::FFFF:7f00:2", AF_INET, "127.0.0.2", false },
+	{ "::ffff:0.0.0.0", AF_INET, "0.0.0.0", false },
+	{ "127.0.0.1", AF_INET, "127.0.0.1", false },
+	{ "::1", AF_INET6, "::1", true },
+	{ "::", AF_INET6, "::", false },
+	/* IPv4-compatible (deprecated), not mapped: IPv6. */
+	{ "::127.0.0.1", AF_INET6, "::127.0.0.1", true },
+};
+/* clang-format on */
+
+#define N_UNMAP (int)(sizeof(unmap_cases) / sizeof(unmap_cases[0]))
+
+/* An IPv4-mapped address is served by an IPv4 socket (an IPv6 one cannot bind it). */
+START_TEST(test_endpoint_unmapped)
+{
+	const struct unmap_case *c = &unmap_cases[_i];
+	char name[64], text[128], host[INET6_ADDRSTRLEN], err[CONFIG_ERROR_MAX];
+	struct endpoint ep[ENDPOINTS_MAX];
+	const void *addr;
+	struct config *cfg;
+
+	snprintf(name, sizeof(name), "unmap-%d", _i);
+	snprintf(text, sizeof(text), "address = \"%s\";\nport = 7;\n", c->address);
+	cfg = load_text(name, text);
+	err[0] = '\0';
+	ck_assert_msg(endpoint_resolve_all(cfg, ep, ENDPOINTS_MAX, err, sizeof(err)) == 1,
+		"%s: %s", c->address, err);
+	ck_assert_int_eq(ep[0].addr.sa.sa_family, c->family);
+	if (c->family == AF_INET) {
+		ck_assert_uint_eq(ep[0].len, sizeof(struct sockaddr_in));
+		ck_assert_uint_eq(ntohs(ep[0].addr.in.sin_port), 7);
+		addr = &ep[0].addr.in.sin_addr;
+	} else {
+		ck_assert_uint_eq(ep[0].len, sizeof(struct sockaddr_in6));
+		ck_assert_uint_eq(ntohs(ep[0].addr.in6.sin6_port), 7);
+		addr = &ep[0].addr.in6.sin6_addr;
+	}
+	ck_assert_ptr_nonnull(inet_ntop(c->family, addr, host, sizeof(host)));
+	ck_assert_str_eq(host, c->host);
+	ck_assert_int_eq(ep[0].v6only, c->v6only);
+	config_free(cfg);
+}
+END_TEST
+
 /* ---- the caps: file size and number of settings ----------------------- */
+
+/* Byte i of the longest reply: 1..255 over and over, '&' for '%' (a template's). */
+static unsigned char max_hex_byte(size_t i)
+{
+	unsigned b = (unsigned)(i % 255 + 1);
+
+	return b == '%' ? '&' : (unsigned char)b;
+}
 
 /* The longest reply, every byte written as \xHH, in a file of exactly CONFIG_FILE_MAX bytes. */
 START_TEST(test_reply_max_hex)
@@ -1116,7 +1271,7 @@ START_TEST(test_reply_max_hex)
 	ck_assert_ptr_nonnull(text);
 	len += (size_t)sprintf(text + len, "%s", head);
 	for (i = 0; i < CONFIG_REPLY_MAX; i++)
-		len += (size_t)sprintf(text + len, "\\x%02x", (unsigned)(i % 255 + 1));
+		len += (size_t)sprintf(text + len, "\\x%02x", max_hex_byte(i));
 	len += (size_t)sprintf(text + len, "%s", tail);
 	ck_assert_uint_lt(len, CONFIG_FILE_MAX);
 	memset(text + len, 'c', CONFIG_FILE_MAX - 1 - len);
@@ -1127,10 +1282,13 @@ START_TEST(test_reply_max_hex)
 
 	err[0] = '\0';
 	ck_assert_msg(config_load(path, &cfg, err, sizeof(err)) == 0, "%s", err);
-	ck_assert_uint_eq(cfg->reply_len, CONFIG_REPLY_MAX);
+	ck_assert_uint_eq(cfg->services[0].reply_len, CONFIG_REPLY_MAX);
 	for (i = 0; i < CONFIG_REPLY_MAX; i++)
-		ck_assert_msg((unsigned char)cfg->reply[i] == i % 255 + 1, "reply[%zu] = 0x%02x", i,
-			(unsigned char)cfg->reply[i]);
+		ck_assert_msg((unsigned char)cfg->services[0].reply[i] == max_hex_byte(i),
+			"reply[%zu] = 0x%02x", i, (unsigned char)cfg->services[0].reply[i]);
+	/* No placeholder: sent as it is. */
+	ck_assert_uint_eq(cfg->services[0].literal_len, CONFIG_REPLY_MAX);
+	ck_assert_mem_eq(cfg->services[0].literal, cfg->services[0].reply, CONFIG_REPLY_MAX);
 	config_free(cfg);
 }
 END_TEST
@@ -1412,7 +1570,7 @@ static char *print_to_string(const struct config *cfg)
 
 START_TEST(test_print_defaults)
 {
-	struct config *cfg = load_text("print-defaults", "");
+	struct config *cfg = load_text("print-defaults", "port = 20001;\n");
 	char *out = print_to_string(cfg), want[PATH_MAX + 512];
 
 	snprintf(want, sizeof(want),
@@ -1506,32 +1664,33 @@ END_TEST
 START_TEST(test_print_long_reply)
 {
 	static const char utf8[] = "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"; /* é € 😀: 2+3+4 */
-	struct config cfg = { .path = "/x.conf", .address = "::1", .port = 1, .buffer_size = 1,
+	struct service svc = { .name = "[::1]:1", .address = "::1", .port = 1, .buffer_size = 1 };
+	struct config cfg = { .path = "/x.conf", .services = &svc, .nservices = 1, .buffer_max = 1,
 		.log_datagrams = true, .workers = 3, .receive_buffer = 4096, .loop_guard = true,
 		.guard_ports = { 1 }, .nguard_ports = 1, .max_amplification = 65535 };
 	char *out, *want, *p;
 	size_t i, n = 0;
 
 	/* Odd pieces: 9-byte UTF-8 runs, then a byte that becomes four. */
-	cfg.reply = malloc(CONFIG_REPLY_MAX + 1);
+	svc.reply = malloc(CONFIG_REPLY_MAX + 1);
 	want = malloc(4 * CONFIG_REPLY_MAX + 256);
-	ck_assert_ptr_nonnull(cfg.reply);
+	ck_assert_ptr_nonnull(svc.reply);
 	ck_assert_ptr_nonnull(want);
 	p = want + sprintf(want, "/x.conf: OK\naddress \"::1\"\nport 1\nbuffer_size 1\nreply \"");
 	while (n + 10 <= CONFIG_REPLY_MAX) {
-		memcpy(cfg.reply + n, utf8, 9);
+		memcpy(svc.reply + n, utf8, 9);
 		memcpy(p, utf8, 9);
-		cfg.reply[n + 9] = '\x01';
+		svc.reply[n + 9] = '\x01';
 		memcpy(p + 9, "\\x01", 4);
 		n += 10;
 		p += 13;
 	}
 	for (i = n; i < CONFIG_REPLY_MAX; i++, p += 2) {
-		cfg.reply[i] = '\n';
+		svc.reply[i] = '\n';
 		memcpy(p, "\\n", 2);
 	}
-	cfg.reply[CONFIG_REPLY_MAX] = '\0';
-	cfg.reply_len = CONFIG_REPLY_MAX;
+	svc.reply[CONFIG_REPLY_MAX] = '\0';
+	svc.reply_len = CONFIG_REPLY_MAX;
 	strcpy(p, "\"\nlog_datagrams true\nworkers 3\nreceive_buffer 4096\nloop_guard true\n"
 		  "loop_guard_ports [1]\nmax_amplification 65535\nallow []\ndeny []\n"
 		  "send_buffer default\nrate_limit off\nrate_limit_exempt []\n");
@@ -1543,7 +1702,7 @@ START_TEST(test_print_long_reply)
 	ck_assert_msg(out[i] == want[i], "first difference at byte %zu", i);
 	free(out);
 	free(want);
-	free(cfg.reply);
+	free(svc.reply);
 }
 END_TEST
 
@@ -1596,6 +1755,11 @@ static Suite *config_suite(void)
 
 	tc = tcase_create("same_endpoint");
 	tcase_add_loop_test(tc, test_same_endpoint, 0, N_ENDPOINT);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("files_and_addresses");
+	tcase_add_test(tc, test_proc_file);
+	tcase_add_loop_test(tc, test_endpoint_unmapped, 0, N_UNMAP);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("print");

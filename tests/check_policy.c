@@ -29,19 +29,23 @@ static union netaddr_inet sa(const char *addr, uint16_t port)
 	return a;
 }
 
-/* The defaults of a config file that sets nothing, with this reply. */
+/* The defaults of a config file that sets nothing, with this reply (one at a time). */
 static struct config config_with(const char *reply)
 {
 	static const uint16_t guard[] = CONFIG_GUARD_PORTS_DEFAULT;
+	static struct service svc;
 	struct config cfg = {
-		.reply = (char *)(uintptr_t)reply,
-		.reply_len = strlen(reply),
-		.buffer_size = 1024,
+		.services = &svc,
+		.nservices = 1,
+		.buffer_max = 1024,
 		.loop_guard = true,
 		.max_amplification = CONFIG_MAX_AMPLIFICATION_DEFAULT,
 		.nguard_ports = sizeof(guard) / sizeof(guard[0]),
 	};
 
+	svc = (struct service){ .name = "127.0.0.1:20001", .address = "127.0.0.1", .port = 20001,
+		.buffer_size = 1024, .reply = (char *)(uintptr_t)reply, .reply_len = strlen(reply),
+		.literal = (const unsigned char *)reply, .literal_len = strlen(reply) };
 	memcpy(cfg.guard_ports, guard, sizeof(guard));
 	return cfg;
 }
@@ -59,7 +63,7 @@ static enum policy_verdict decide(const struct config *cfg, const char *from, ui
 		l = sa(to, PORT);
 	return policy_decide(&p, &r.sa, to ? &l.sa : NULL, PORT,
 		(const unsigned char *)payload, strlen(payload) < size ? strlen(payload) : size,
-		size);
+		size, cfg->services[0].reply_len);
 }
 
 struct verdict_case {
@@ -194,6 +198,35 @@ static const struct amp_case amp_cases[] = {
 	{ 65507, 65535, 1, POLICY_REPLY },
 };
 /* clang-format on */
+
+/* The reply-text rule knows every service's reply, not only the answering one's. */
+START_TEST(test_own_reply_any_service)
+{
+	struct service svc[3] = {
+		{ .name = "a", .address = "127.0.0.1", .port = 20001, .buffer_size = 1024,
+		  .reply = "Hello UDP Client", .reply_len = 16,
+		  .literal = (const unsigned char *)"Hello UDP Client", .literal_len = 16 },
+		{ .name = "b", .address = "127.0.0.1", .port = 20002, .buffer_size = 1024,
+		  .reply = "another reply text", .reply_len = 18,
+		  .literal = (const unsigned char *)"another reply text", .literal_len = 18 },
+		{ .name = "c", .address = "127.0.0.1", .port = 20003, .buffer_size = 1024,
+		  .reply = "templated %{remote}", .reply_len = 19 },	/* no literal */
+	};
+	struct config cfg = config_with("unused");
+
+	cfg.services = svc;
+	cfg.nservices = 3;
+	ck_assert_int_eq(decide(&cfg, "192.0.2.7", 40000, "192.0.2.1", "another reply text", 18),
+		POLICY_OWN_REPLY);
+	ck_assert_int_eq(decide(&cfg, "192.0.2.7", 40000, "192.0.2.1", "Hello UDP Client", 16),
+		POLICY_OWN_REPLY);
+	ck_assert_int_eq(decide(&cfg, "192.0.2.7", 40000, "192.0.2.1", "another reply texT", 18),
+		POLICY_REPLY);
+	/* A templated reply's text is no reply anybody gets: exempt. */
+	ck_assert_int_eq(decide(&cfg, "192.0.2.7", 40000, "192.0.2.1", "templated %{remote}", 19),
+		POLICY_REPLY);
+}
+END_TEST
 
 START_TEST(test_amplification)
 {
@@ -373,6 +406,7 @@ static Suite *policy_suite(void)
 	tcase_add_test(tc, test_no_service_ports);
 	tcase_add_test(tc, test_short_reply_echo);
 	tcase_add_test(tc, test_own_reply_truncated);
+	tcase_add_test(tc, test_own_reply_any_service);
 	tcase_add_test(tc, test_names);
 	tcase_add_test(tc, test_ports);
 	suite_add_tcase(s, tc);

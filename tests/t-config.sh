@@ -1,6 +1,6 @@
 #!/bin/sh
 # --check-config, config errors (one FILE:LINE line, exit 78), option errors
-# (64), and the other start-up exit codes (69 cannot bind).
+# (64), and the other start-up exit codes (69 cannot bind, 71 no memory).
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "${top_srcdir:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -32,11 +32,11 @@ cmp "$T/stdout" "$T/expected" || fail "--check-config printed: $(cat "$T/stdout"
 "$UDP_REPLYD" -t -c "$shipped" >"$T/stdout2" || fail "-t: exit $?"
 cmp -s "$T/stdout" "$T/stdout2" || fail "-t and --check-config differ"
 
-note "an empty config is all defaults"
-: >"$T/empty.conf"
-"$UDP_REPLYD" --check-config -c "$T/empty.conf" >"$T/stdout" || fail "empty config: exit $?"
-sed "1s|.*|$T/empty.conf: OK|" "$T/expected" >"$T/expected.empty"
-cmp -s "$T/stdout" "$T/expected.empty" || fail "empty config printed: $(cat "$T/stdout")"
+note "one setting at its default is all defaults (an empty file is refused, below)"
+printf '# all defaults\nport = 20001;\n' >"$T/one.conf"
+"$UDP_REPLYD" --check-config -c "$T/one.conf" >"$T/stdout" || fail "one setting: exit $?"
+sed "1s|.*|$T/one.conf: OK|" "$T/expected" >"$T/expected.one"
+cmp -s "$T/stdout" "$T/expected.one" || fail "one setting printed: $(cat "$T/stdout")"
 
 note "every setting, the reply escaped"
 cat >"$T/all.conf" <<'EOT'
@@ -276,6 +276,34 @@ EOT
 bad rate-limit-top-level-rate '1: unknown setting "rate"' <<'EOT'
 rate = 100;
 EOT
+# No setting at all: a file emptied or cut short while edited is not "the defaults".
+empty='0: no settings (an empty file is refused: to run on the defaults, set one of them, such as port = 20001;)'
+bad empty "$empty" </dev/null
+printf ' \n\t\n' >"$T/blank.txt"
+bad blank "$empty" <"$T/blank.txt"
+bad comments-only "$empty" <<'EOT'
+# address = "127.0.0.1";
+// port = 20001;
+/* reply = "Hello UDP Client"; */
+EOT
+# libconfig would take the rest of the file as the comment, silently.
+bad comment-unclosed '3: a /* comment that is never closed (the rest of the file would be ignored)' <<'EOT'
+reply = "/* in a string */"; # /* after a hash
+// /* after slashes
+port = 20002; /* from here
+port = 70000;
+EOT
+bad nested '2: nested too deep (at most 16 levels)' <<'EOT'
+# libconfig itself says "memory exhausted", at about 5000 levels
+x = ((((((((((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))))))))));
+EOT
+# libconfig 1.5 stores these as -1 and as the largest 64-bit integer.
+bad hex64 '1: integer 0x10000000000004E21L is out of range' <<'EOT'
+port = 0x10000000000004E21L;
+EOT
+bad int64 '1: integer 99999999999999999999L is out of range' <<'EOT'
+port = 99999999999999999999L;
+EOT
 # The caps, checked before libconfig reads the file (udp-replyd.conf(5)).
 i=0
 while [ $i -le 128 ]; do
@@ -295,6 +323,14 @@ rc=0
 "$UDP_REPLYD" -c "$T/missing.conf" --log-target=console 2>"$T/stderr" || rc=$?
 assert_eq "$rc" 78 "missing file exit (daemon)"
 
+note "a file whose size reads 0 (/proc) is read to its end: not an empty file"
+for mode in --check-config --log-target=console; do
+	rc=0
+	"$UDP_REPLYD" $mode -c /proc/version >"$T/stdout" 2>"$T/stderr" || rc=$?
+	assert_eq "$rc" 78 "/proc/version ($mode) exit"
+	assert_eq "$(cat "$T/stderr")" "/proc/version:1: syntax error" "/proc/version ($mode)"
+done
+
 note "option errors: exit 64"
 for args in --bogus -Z --log-target=syslog "-c" "--check-config extra"; do
 	rc=0
@@ -312,15 +348,82 @@ for opt in --config --check-config --log-target --help --version; do
 	grep -q -e "$opt" "$T/stdout" || fail "--help does not mention $opt"
 done
 
-note "an address that does not resolve: exit 78"
+note "an address that does not resolve: exit 78, one FILE:LINE line, with -t and at start"
 free_port P
 if ! getent hosts no-such-host.invalid >/dev/null; then
 	write_conf "$T/unresolvable.conf" address=no-such-host.invalid port="$P"
-	rc=0
-	"$UDP_REPLYD" -c "$T/unresolvable.conf" --log-target=console 2>"$T/stderr" || rc=$?
-	assert_eq "$rc" 78 "unresolvable address exit"
-	grep -q -F "$T/unresolvable.conf:1: address \"no-such-host.invalid\"" "$T/stderr" ||
-		fail "unresolvable address: $(cat "$T/stderr")"
+	for mode in --check-config --log-target=console; do
+		rc=0
+		"$UDP_REPLYD" $mode -c "$T/unresolvable.conf" >"$T/stdout" 2>"$T/stderr" || rc=$?
+		assert_eq "$rc" 78 "unresolvable address ($mode) exit"
+		[ ! -s "$T/stdout" ] || fail "unresolvable address ($mode): stdout: $(cat "$T/stdout")"
+		[ "$(wc -l <"$T/stderr")" = 1 ] ||
+			fail "unresolvable address ($mode): wanted one line: $(cat "$T/stderr")"
+		case $(cat "$T/stderr") in
+		"$T/unresolvable.conf:1: address \"no-such-host.invalid\": cannot resolve: "?*) ;;
+		*) fail "unresolvable address ($mode): $(cat "$T/stderr")" ;;
+		esac
+	done
+fi
+
+note "an IPv4-mapped address is served as IPv4 (-t and start agree)"
+write_conf "$T/mapped.conf" address=::ffff:127.0.0.1 port="$P" reply=mapped
+"$UDP_REPLYD" -t -c "$T/mapped.conf" >"$T/stdout" || fail "mapped -t: exit $?"
+grep -q -x -F 'address "::ffff:127.0.0.1"' "$T/stdout" || fail "mapped -t: $(cat "$T/stdout")"
+start_daemon "$T/mapped.conf"
+ask 127.0.0.1 "$P" "hi"
+assert_reply_from 127.0.0.1 "$P" 6
+stop_daemon TERM || fail "mapped: SIGTERM: exit $DAEMON_RC, wanted 0"
+
+note "SIGHUP with the file emptied or cut to comments: refused, the old reply serves"
+write_conf "$T/emptied.conf" address=127.0.0.1 port="$P" reply=kept
+start_daemon "$T/emptied.conf"
+n=0
+for text in '' '# reply = "x";\n'; do
+	printf '%b' "$text" >"$T/emptied.conf"
+	n=$((n + 1))
+	kill -HUP "$DAEMON_PID"
+	wait_log -F "udp-replyd: reload failed, keeping the old configuration: $T/emptied.conf:$empty" "$n"
+	"$UDPSEND" -t 3 127.0.0.1 "$P" "x" >"$T/out" || fail "after emptied reload $n: exit $?"
+	assert_file_eq "$T/out" kept
+done
+stop_daemon TERM || fail "emptied: SIGTERM: exit $DAEMON_RC, wanted 0"
+
+# Out of memory while loading is EX_OSERR (71) with a message, never 78:
+# from the smallest limit the program runs at, in 256 KiB steps, with a file
+# near CONFIG_FILE_MAX (it used to be read into a buffer whose failure was
+# a config error). Not under valgrind or sanitizers: they need far more
+# address space (t-memory.sh covers the rest under RLIMIT_AS).
+note "out of memory while loading: 71, never 78"
+if [ "${UDP_REPLYD_VALGRIND:-0}" = 1 ] || ! command -v prlimit >/dev/null ||
+	! prlimit --as=$((64 * 1024 * 1024)) -- "$UDP_REPLYD" --version >/dev/null 2>&1; then
+	note "skipped: valgrind, a sanitizer or no prlimit"
+else
+	{
+		printf 'port = %s;\n' "$P"
+		head -c 500000 /dev/zero | tr '\0' '#'
+		printf '\n'
+	} >"$T/large.conf"
+	low=4
+	while ! prlimit --as=$((low * 1024 * 1024)) -- "$UDP_REPLYD" --version >/dev/null 2>&1; do
+		low=$((low + 1))
+	done
+	kib=$((low * 1024)) refused=0 rc=1
+	while [ "$rc" != 0 ]; do
+		[ "$kib" -le $((low * 1024 + 32768)) ] || fail "-t never passed within 32 MiB above $low MiB"
+		rc=0
+		prlimit --as=$((kib * 1024)) -- "$UDP_REPLYD" -t -c "$T/large.conf" \
+			>/dev/null 2>"$T/stderr" || rc=$?
+		case $rc in
+		0) ;;
+		71) grep -q "^$T/large.conf:0: not enough memory to parse the file" "$T/stderr" ||
+			fail "$kib KiB: exit 71 without the message: $(cat "$T/stderr")"
+			refused=$((refused + 1)) ;;
+		*) fail "$kib KiB: -t exit $rc (wanted 0 or 71): $(head -c 300 "$T/stderr")" ;;
+		esac
+		kib=$((kib + 256))
+	done
+	note "refused cleanly $refused times from $low MiB, then passed at $((kib - 256)) KiB"
 fi
 
 note "cannot bind: exit 69"

@@ -92,8 +92,10 @@ dgram() {
 	_shown_remote=$2 _shown_local=$4
 	case $2 in *:*) _shown_remote="[$2]" _shown_local="[$4]" ;; esac
 	jjson "$T/datagrams.json" "$_d | [keys[] | select(startswith(\"_\") | not)]" \
-		'["MESSAGE","MESSAGE_ID","PRIORITY","SYSLOG_IDENTIFIER","UDP_LOCAL_ADDR","UDP_LOCAL_PORT","UDP_PAYLOAD","UDP_REMOTE_ADDR","UDP_REMOTE_PORT","UDP_SIZE","UDP_TRUNCATED"]'
+		'["MESSAGE","MESSAGE_ID","PRIORITY","SYSLOG_IDENTIFIER","UDP_LOCAL_ADDR","UDP_LOCAL_PORT","UDP_PAYLOAD","UDP_REMOTE_ADDR","UDP_REMOTE_PORT","UDP_SERVICE","UDP_SIZE","UDP_TRUNCATED"]'
 	jstr "$T/datagrams.json" "$_d.MESSAGE_ID" "${MSGID}01"
+	# The one-service shorthand's service is named by its address and port.
+	jstr "$T/datagrams.json" "$_d.UDP_SERVICE" "$shown"
 	jstr "$T/datagrams.json" "$_d.SYSLOG_IDENTIFIER" udp-replyd
 	jstr "$T/datagrams.json" "$_d._PID" "$pid"
 	jstr "$T/datagrams.json" "$_d.UDP_REMOTE_ADDR" "$2"

@@ -1,23 +1,24 @@
 /*
- * fuzz_policy.c - libFuzzer harness for policy_decide() (loop guard and
- * amplification limit)
+ * fuzz_policy.c - libFuzzer harness for policy_decide() (access lists, loop
+ * guard and amplification limit)
  *
  * From the input: a config (loop_guard on/off, a loop_guard_ports list,
- * max_amplification, a reply of 0..CONFIG_REPLY_MAX bytes), the daemon's
- * ports (more than POLICY_PORTS_MAX, with repeats), the address the
- * datagram was sent to (none, AF_INET, AF_INET6, v4-mapped or another
- * family), the sender (independent, or the local address in the same or
- * the other IPv4 form), the local port, the payload and the datagram's size
- * (>= the payload's length: a truncated datagram). Socket addresses and the
- * payload are heap blocks of exactly their size (fuzz-util.h), so ASan sees
- * any read beyond them. Layout (struct reader, zeros past the end), in
- * the order read:
+ * max_amplification, a reply of 0..CONFIG_REPLY_MAX bytes, allow and deny
+ * lists of 0..CONFIG_ACL_MAX prefixes each), the daemon's ports (more than
+ * POLICY_PORTS_MAX, with repeats), the address the datagram was sent to
+ * (none, AF_INET, AF_INET6, v4-mapped or another family), the sender
+ * (independent, or the local address in the same or the other IPv4 form),
+ * the local port, the payload and the datagram's size (>= the payload's
+ * length: a truncated datagram). Socket addresses and the payload are heap
+ * blocks of exactly their size (fuzz-util.h), so ASan sees any read beyond
+ * them. Layout (struct reader, zeros past the end), in the order read:
  *
  *   u8   flags: 0x01 loop_guard; 0x02 the default loop_guard_ports;
  *        0x04 the payload is (a prefix of) the reply; 0x08 size = reply
- *        length; 0x30 a local address (else none); 0xc0 the sender: 0x40
- *        the local address as it is, 0x80 in the other IPv4 form (AF_INET
- *        <-> v4-mapped), else (or without a local address) read
+ *        length; 0x10 a local address (else none); 0x20 access lists (else
+ *        both empty); 0xc0 the sender: 0x40 the local address as it is,
+ *        0x80 in the other IPv4 form (AF_INET <-> v4-mapped), else (or
+ *        without a local address) read
  *   u8   sender port: &3 0 read (u16), 1 the local port, 2 a daemon port,
  *        3 a guard port (u8 index); &0x80 with flag 0x04: one payload bit
  *        flipped (bits 2..6 pick byte and bit)
@@ -28,17 +29,45 @@
  *   u8   daemon port count (0..80), u16 each; u16 local port (odd: an index
  *        into the daemon's ports)
  *   the local address, the sender's port, the sender (rd_sockaddr)
+ *   flag 0x20: u8 allow count, u8 deny count (each: below 0xc0 mod 8, else
+ *        CONFIG_ACL_MAX - (& 0x3f): mostly short lists, which are fast),
+ *        then each prefix, allow's first (rd_prefix):
+ *        u8 kind: &3 written as 0 the sender's family (IPv4 for IPv4,
+ *           v4-mapped and other senders), 1 IPv4 "a.b.c.d/n", 2 v4-mapped
+ *           IPv6 "::ffff:a.b.c.d/96+n", 3 IPv6; &0x0c the address: 0 the
+ *           sender's, 4 the sender's with one bit flipped (u8: which),
+ *           8 read (4 or 16 bytes), 0x0c the local address's (else read);
+ *           &0x40 an address alone, no "/n" (/32 or /128)
+ *        u8 n mod the family's bits + 1 (without 0x40)
+ *        So a prefix often holds the sender, or just misses it. Host bits
+ *        are cleared and the text parsed by netaddr_parse_prefix(), as
+ *        config_load() does: only prefixes a loaded config can hold.
  *   flag 0x04: u16 payload length (mod reply length + 1), u8 (&1: all of
  *        it), u8+ bytes beyond it; else u8+ bytes beyond it, then the
  *        payload: the rest of the input
  *
- * Access lists (allow, deny) stay empty: this harness is about the loop
- * guard and the amplification limit, and no verdict of theirs may occur.
+ * Checked against a reference written from policy.h, netaddr.h,
+ * udp-replyd.conf(5), udp-replyd(8) and issue 7 (not from policy.c or
+ * netaddr.c).
  *
- * Checked against a reference written from policy.h, udp-replyd.conf(5) and
- * issue 7 (not from policy.c): each rule that applies is a reason the
- * datagram may be dropped for; policy_decide() must drop it when a rule
- * applies and reply when none does, and may name only a rule that applies:
+ * The access lists come first, before any other work on the datagram, and
+ * when one refuses the sender its verdict is the verdict, whatever else
+ * applies (a denied sender from port 0 is denied, not port-zero):
+ *
+ *   denied       the sender matches a prefix in deny (deny wins over allow);
+ *   not-allowed  allow is not empty and the sender matches none of it.
+ *
+ * A prefix written as IPv4, or in v4-mapped form (::ffff:0:0/96 and
+ * longer), is IPv4 and matches IPv4 senders, AF_INET and v4-mapped
+ * AF_INET6; any other is IPv6 and matches IPv6 senders that are not
+ * v4-mapped (so "::/0" or "::fffe:0:0/95" matches no IPv4 sender). The
+ * sender's scope is not compared. A sender of another family matches no
+ * prefix: deny never refuses it, a non-empty allow always does.
+ *
+ * A sender the lists let through goes on: each rule below that applies is
+ * a reason the datagram may be dropped for; policy_decide() must drop it
+ * when a rule applies and reply when none does, and may name only a rule
+ * that applies:
  *
  *   loop guard (only with loop_guard):
  *     bad-source   the sender is not AF_INET/AF_INET6, or it is 0.0.0.0,
@@ -57,13 +86,15 @@
  *                  and max_amplification x size < reply length (exactly, no
  *                  wrap; size is the datagram's, not the bytes read).
  *
- * So loop_guard off and max_amplification 0 always replies, a guard port
- * with loop_guard on never does, a reply of up to 64 bytes is never an
- * amplification. Also: policy_verdict_name() gives each verdict its name in
- * fields and STATUS ("reply", "self", ...), never "unknown"; the decision
- * does not depend on anything but its inputs (the same call twice agrees)
- * and writes none of them; policy_init() keeps at most POLICY_PORTS_MAX
- * distinct ports, all of them the daemon's.
+ * So with empty lists, loop_guard off and max_amplification 0 always
+ * replies; a guard port with loop_guard on never does; a reply of up to 64
+ * bytes is never an amplification. Also: policy_verdict_name() gives each
+ * verdict its name in fields and STATUS ("reply", "denied", "self", ...),
+ * never "unknown"; the decision does not depend on anything but its inputs
+ * (the same call twice agrees) and writes none of them; policy_init() keeps
+ * at most POLICY_PORTS_MAX distinct ports, all of them the daemon's;
+ * netaddr_parse_prefix() takes each prefix's text and gives the prefix
+ * netaddr.h describes (IPv4 as ::ffff:a.b.c.d/96+n).
  *
  * Sizes stay below 2^32 + the payload: max_amplification x size then fits
  * in 64 bits, as it always does for a real datagram.
@@ -74,6 +105,7 @@
 #include <string.h>
 
 #include "fuzz-util.h"
+#include "netaddr.h"
 #include "policy.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -82,6 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The names the spec gives (fields, STATUS=); others must at least have one. */
 static const char *const verdict_names[POLICY_VERDICTS] = {
 	[POLICY_REPLY] = "reply",
+	[POLICY_DENIED] = "denied",
+	[POLICY_NOT_ALLOWED] = "not-allowed",
 	[POLICY_SELF] = "self",
 	[POLICY_PORT_ZERO] = "port-zero",
 	[POLICY_OUR_PORT] = "our-port",
@@ -89,6 +123,7 @@ static const char *const verdict_names[POLICY_VERDICTS] = {
 	[POLICY_BAD_SOURCE] = "bad-source",
 	[POLICY_OWN_REPLY] = "own-reply",
 	[POLICY_AMPLIFICATION] = "amplification",
+	[POLICY_RATE_LIMITED] = "rate-limit",
 };
 
 /* Every verdict's name: the spec's, or (for ones this harness does not know) some name. */
@@ -166,6 +201,131 @@ static bool in_list(uint16_t port, const uint16_t *list, size_t n)
 		if (list[i] == port)
 			return true;
 	return false;
+}
+
+static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+/* An access list's prefix as the reference reads its text. */
+struct ref_prefix {
+	bool v4;	/* IPv4: the address in a[0..3] */
+	uint8_t a[16];
+	unsigned bits;	/* 0..32 or 0..128 */
+};
+
+/* Do a and b agree in their first bits bits (most significant first)? */
+static bool ref_same_bits(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	unsigned i;
+
+	for (i = 0; i < bits; i++)
+		if ((a[i / 8] ^ b[i / 8]) & (0x80u >> (i % 8)))
+			return false;
+	return true;
+}
+
+/* IPv4 prefixes hold IPv4 and v4-mapped senders, IPv6 ones the other IPv6 senders. */
+static bool ref_listed(const struct ref_prefix *list, size_t n, const struct sockaddr *sa)
+{
+	uint8_t a[16];
+	uint16_t port;
+	bool mapped;
+	size_t i;
+
+	if (!ref_addr16(sa, a, &port))
+		return false;
+	mapped = memcmp(a, v4mapped, sizeof(v4mapped)) == 0;
+	for (i = 0; i < n; i++)
+		if (list[i].v4 == mapped &&
+		    ref_same_bits(list[i].a, mapped ? a + 12 : a, list[i].bits))
+			return true;
+	return false;
+}
+
+/*
+ * One prefix of allow or deny, read as the header says: written out as text
+ * and parsed as config_load() parses it into *out; *ref is what the text
+ * says, by the spec.
+ */
+static void rd_prefix(struct reader *r, const struct sockaddr *remote,
+	const struct sockaddr *local, struct netaddr_prefix *out, struct ref_prefix *ref)
+{
+	uint8_t kind = rd_u8(r), a[16] = { 0 }, b;
+	unsigned form = kind & 3, max, off, n, i;
+	char host[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 16];
+	struct netaddr_prefix want;
+	const char *why = "";
+	uint16_t port;
+	bool ip;
+
+	ip = ref_addr16(remote, a, &port);
+	if (form == 0)
+		form = ip && memcmp(a, v4mapped, sizeof(v4mapped)) != 0 ? 3 : 1;
+	max = form == 3 ? 128 : 32;
+	/* The address, 16 bytes; an IPv4 one in a[12..15]. */
+	off = 16 - max / 8;
+	switch (kind & 0x0c) {
+	case 0x0c:
+		if (local && ref_addr16(local, a, &port))
+			break;
+		/* fall through */
+	case 0x08:
+		rd_bytes(r, a + off, max / 8);
+		break;
+	case 0x04:
+		b = rd_u8(r);
+		a[off + b % max / 8] ^= (uint8_t)(0x80u >> (b % max % 8));
+		break;
+	}
+	n = kind & 0x40 ? max : rd_u8(r) % (max + 1);
+	for (i = n; i < max; i++)
+		a[off + i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
+
+	/* As written in the file. */
+	if (form == 3)
+		inet_ntop(AF_INET6, a, host, sizeof(host));
+	else
+		inet_ntop(AF_INET, a + 12, host, sizeof(host));
+	if (kind & 0x40)
+		snprintf(text, sizeof(text), "%s%s", form == 2 ? "::ffff:" : "", host);
+	else
+		snprintf(text, sizeof(text), "%s%s/%u", form == 2 ? "::ffff:" : "", host,
+			form == 2 ? 96 + n : n);
+
+	/* What it means: IPv4 if written so or in v4-mapped form, ::ffff:0:0/96 and longer. */
+	memset(ref, 0, sizeof(*ref));
+	ref->v4 = form != 3 || (n >= 96 && memcmp(a, v4mapped, sizeof(v4mapped)) == 0);
+	if (ref->v4) {
+		memcpy(ref->a, a + 12, 4);
+		ref->bits = form == 3 ? n - 96 : n;
+	} else {
+		memcpy(ref->a, a, 16);
+		ref->bits = n;
+	}
+	/* netaddr.h: kept as IPv6, IPv4 as ::ffff:a.b.c.d/96+n. */
+	memset(&want, 0, sizeof(want));
+	if (ref->v4) {
+		memcpy(want.addr.s6_addr, v4mapped, sizeof(v4mapped));
+		memcpy(&want.addr.s6_addr[12], ref->a, 4);
+		want.len = 96 + ref->bits;
+	} else {
+		memcpy(want.addr.s6_addr, a, 16);
+		want.len = n;
+	}
+#ifdef FUZZ_POLICY_TRACE
+	fprintf(stderr, "prefix \"%s\": IPv%c /%u\n", text, ref->v4 ? '4' : '6', ref->bits);
+#endif
+	CHECK(netaddr_parse_prefix(text, out, &why) == 0, "config_load() refuses \"%s\": %s",
+		text, why);
+	CHECK(memcmp(&out->addr, &want.addr, sizeof(want.addr)) == 0 && out->len == want.len,
+		"\"%s\" parsed to length %u", text, out->len);
+}
+
+/* 0..7 prefixes, or 1..CONFIG_ACL_MAX: each costs a text and a parse. */
+static size_t rd_acl_count(struct reader *r)
+{
+	uint8_t c = rd_u8(r);
+
+	return c < 0xc0 ? c % 8 : CONFIG_ACL_MAX - (c & 0x3f);
 }
 
 /* A new heap block of exactly sa's size holding sa's family, address and port. */
@@ -284,9 +444,11 @@ static size_t rd_extra(struct reader *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const uint16_t default_guard[] = CONFIG_GUARD_PORTS_DEFAULT;
+	struct ref_prefix allow[CONFIG_ACL_MAX], deny[CONFIG_ACL_MAX];
 	struct reader r = { data, size };
 	uint8_t flags = rd_u8(&r), port_mode = rd_u8(&r);
 	struct config cfg, cfg_copy;
+	struct service svc, svc_copy;
 	struct policy pol;
 	uint16_t ports[POLICY_PORTS_MAX + 16], distinct[POLICY_PORTS_MAX + 16];
 	uint16_t local_port, rport = 0, sport = 0, lport;
@@ -295,7 +457,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned char *reply, *payload, *copy, *reply_copy;
 	uint8_t raddr[16], laddr[16], *saved_l = NULL, *saved_r;
 	unsigned must = 0, may = 0;
-	enum policy_verdict v, again;
+	enum policy_verdict v, again, acl = POLICY_REPLY;
 	bool ip;
 
 	/* The config: what config_load() can give (reply NUL-terminated). */
@@ -312,9 +474,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(reply + i, reply, j);
 	}
 	reply[reply_len] = '\0';
-	cfg.reply = (char *)reply;
-	cfg.reply_len = reply_len;
-	cfg.buffer_size = CONFIG_DEFAULT_BUFFER_SIZE;
+	memset(&svc, 0, sizeof(svc));
+	svc.reply = (char *)reply;
+	svc.reply_len = reply_len;
+	svc.literal = reply;	/* a fixed reply: templated ones are exempt */
+	svc.literal_len = reply_len;
+	svc.buffer_size = CONFIG_DEFAULT_BUFFER_SIZE;
+	cfg.services = &svc;
+	cfg.nservices = 1;
+	cfg.buffer_max = svc.buffer_size;
 	cfg.loop_guard = flags & 0x01;
 	cfg.max_amplification = rd_amplification(&r);
 	if (flags & 0x02) {
@@ -338,7 +506,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			distinct[ndistinct++] = ports[i];
 
 	/* The addresses. */
-	if (flags & 0x30)
+	if (flags & 0x10)
 		local = rd_sockaddr(&r);
 	switch (port_mode & 3) {
 	case 0:
@@ -362,6 +530,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		set_port(remote, rport);
 	}
 
+	/* The access lists, often holding the sender or just missing it. */
+	if (flags & 0x20) {
+		cfg.nallow = rd_acl_count(&r);
+		cfg.ndeny = rd_acl_count(&r);
+		for (i = 0; i < cfg.nallow; i++)
+			rd_prefix(&r, remote, local, &cfg.allow[i], &allow[i]);
+		for (i = 0; i < cfg.ndeny; i++)
+			rd_prefix(&r, remote, local, &cfg.deny[i], &deny[i]);
+	}
+
 	/* The datagram: the payload read, and its size. */
 	if (flags & 0x04) {
 		len = reply_len ? rd_u16(&r) % (reply_len + 1) : 0;
@@ -383,7 +561,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((flags & 0x08) && reply_len >= len)
 		dsize = reply_len;
 
-	/* The reference, from the socket addresses as given. */
+	/* The reference, from the socket addresses as given: the lists first, deny wins. */
+	if (ref_listed(deny, cfg.ndeny, remote))
+		acl = POLICY_DENIED;
+	else if (cfg.nallow && !ref_listed(allow, cfg.nallow, remote))
+		acl = POLICY_NOT_ALLOWED;
 	ip = ref_addr16(remote, raddr, &sport);
 	if (cfg.loop_guard) {
 		if (!ip) {
@@ -422,6 +604,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The decision, on copies kept to see that nothing is written. */
 	memcpy(&cfg_copy, &cfg, sizeof(cfg));
+	memcpy(&svc_copy, &svc, sizeof(svc));
 	reply_copy = malloc(reply_len + 1);
 	memcpy(reply_copy, reply, reply_len + 1);
 	copy = malloc(len ? len : 1);
@@ -444,27 +627,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				pol.ports[i]);
 	}
 
-	v = policy_decide(&pol, remote, local, local_port, payload, len, dsize);
-	again = policy_decide(&pol, remote, local, local_port, payload, len, dsize);
+	v = policy_decide(&pol, remote, local, local_port, payload, len, dsize, reply_len);
+	again = policy_decide(&pol, remote, local, local_port, payload, len, dsize, reply_len);
 
 #ifdef FUZZ_POLICY_TRACE
-	fprintf(stderr, "verdict %s, must %#x, may %#x (guard %d, amp %u, reply %zu, len %zu, size %zu, sender port %u, local port %u)\n",
-		policy_verdict_name(v), must, may, cfg.loop_guard,
-		cfg.max_amplification, reply_len, len, dsize, sport, local_port);
+	fprintf(stderr, "verdict %s, lists %s, must %#x, may %#x (allow %zu, deny %zu, guard %d, amp %u, reply %zu, len %zu, size %zu, sender port %u, local port %u)\n",
+		policy_verdict_name(v), policy_verdict_name(acl), must, may, cfg.nallow,
+		cfg.ndeny, cfg.loop_guard, cfg.max_amplification, reply_len, len, dsize, sport,
+		local_port);
 #endif
 	CHECK((unsigned)v < POLICY_VERDICTS, "verdict %d out of range", (int)v);
 	CHECK(v == again, "two calls, two verdicts: %s, %s", policy_verdict_name(v),
 		policy_verdict_name(again));
 	CHECK(strcmp(policy_verdict_name(v), "unknown") != 0, "verdict %d named \"unknown\"",
 		(int)v);
-	if (v == POLICY_REPLY)
+	if (acl != POLICY_REPLY)
+		CHECK(v == acl, "%s, but the access lists refuse the sender: %s (allow %zu, deny %zu, rules %#x)",
+			policy_verdict_name(v), policy_verdict_name(acl), cfg.nallow, cfg.ndeny,
+			must);
+	else if (v == POLICY_REPLY)
 		CHECK(must == 0, "replied, but rules apply: %#x (guard %d, amp %u, reply %zu, size %zu, sender port %u)",
 			must, cfg.loop_guard, cfg.max_amplification, reply_len, dsize, sport);
 	else
 		CHECK(may & (1u << v), "dropped as %s, which does not apply (applies: %#x)",
 			policy_verdict_name(v), must);
 	/* The brief's invariants, spelt out (the reference implies them). */
-	if (!cfg.loop_guard && !cfg.max_amplification)
+	if (acl == POLICY_REPLY && !cfg.loop_guard && !cfg.max_amplification)
 		CHECK(v == POLICY_REPLY, "no guard, no limit, and %s", policy_verdict_name(v));
 	if (cfg.loop_guard && ip && in_list(sport, cfg.guard_ports, cfg.nguard_ports))
 		CHECK(v != POLICY_REPLY, "a reply to guard port %u", sport);
@@ -475,6 +663,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* Nothing written. */
 	CHECK(memcmp(&cfg, &cfg_copy, sizeof(cfg)) == 0, "the config changed");
+	CHECK(memcmp(&svc, &svc_copy, sizeof(svc)) == 0, "the service changed");
 	CHECK(memcmp(reply_copy, reply, reply_len + 1) == 0, "the reply changed");
 	CHECK(memcmp(copy, payload, len) == 0, "the payload changed");
 	CHECK(memcmp(saved_r, remote, sockaddr_size(remote)) == 0, "the sender changed");

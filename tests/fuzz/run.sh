@@ -3,7 +3,7 @@
 #
 # usage: tests/fuzz/run.sh [SECONDS [HARNESS...]]
 #   SECONDS   run time of each harness (default 60)
-#   HARNESS   fuzz_config, fuzz_escape, fuzz_netaddr, fuzz_policy (default: all)
+#   HARNESS   fuzz_config, fuzz_escape, fuzz_netaddr, fuzz_policy, fuzz_template (default: all)
 # environment:
 #   CC                clang with libFuzzer (default clang)
 #   FUZZ_JOBS         harnesses run at once (default: the number of CPUs)
@@ -23,7 +23,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 secs=${1:-60}
 [ $# -gt 0 ] && shift
-harnesses=${*:-fuzz_config fuzz_escape fuzz_netaddr fuzz_policy}
+harnesses=${*:-fuzz_config fuzz_escape fuzz_netaddr fuzz_policy fuzz_template}
 CC=${CC:-clang}
 jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
 
@@ -64,6 +64,7 @@ for h in $harnesses; do
 	fuzz_escape) srcs="escape.c record.c log.c netaddr.c" ;;
 	fuzz_netaddr) srcs="netaddr.c" ;;
 	fuzz_policy) srcs="policy.c netaddr.c" ;;
+	fuzz_template) srcs="template.c" ;;
 	*) echo "run.sh: no harness '$h'" >&2; exit 2 ;;
 	esac
 	echo "run.sh: building $h"
