@@ -114,9 +114,12 @@ fake_dir=$T/fake
 mkdir "$fake_dir"
 # shellcheck disable=SC2016 # expanded by the stand-in
 sh -c 'trap "echo hup >>\"$0\"" HUP; trap "kill \$s 2>/dev/null; exit 0" TERM
+	: >"$0.ready"
 	i=0; while [ $i -lt 300 ]; do sleep 1 & s=$!; wait $s; i=$((i + 1)); done' "$T/hups" &
 fake=$!
 track_pid "$fake"
+# Its traps are set before any helper signals it (else SIGHUP would end it).
+poll_until "$W" test -e "$T/hups.ready" || fail "the stand-in daemon did not start"
 put_verdict() {
 	printf '%s %s %s\n' "$1" "$fake" "$2" >"$fake_dir/reload.tmp"
 	mv "$fake_dir/reload.tmp" "$fake_dir/reload"
