@@ -113,7 +113,9 @@ note "a helper that read a reload in progress waits for the next one (a stand-in
 fake_dir=$T/fake
 mkdir "$fake_dir"
 # shellcheck disable=SC2016 # expanded by the stand-in
-sh -c 'trap "echo hup >>\"$0\"" HUP; trap "kill \$s 2>/dev/null; exit 0" TERM
+# (env --default-signal: a shell cannot trap a signal ignored when it
+# started, as under nohup.)
+env --default-signal=HUP,TERM sh -c 'trap "echo hup >>\"$0\"" HUP; trap "kill \$s 2>/dev/null; exit 0" TERM
 	: >"$0.ready"
 	i=0; while [ $i -lt 300 ]; do sleep 1 & s=$!; wait $s; i=$((i + 1)); done' "$T/hups" &
 fake=$!
