@@ -1,5 +1,5 @@
 /*
- * udp-replyd-generator - the config file's address and port for udp-replyd.socket
+ * udp-replyd-generator - the config files' addresses and ports for the socket units
  *
  * Under socket activation the listening address belongs to the socket unit,
  * but the config file stays the one place an admin sets it. systemd runs this
@@ -9,6 +9,15 @@
  *	[Socket]
  *	ListenDatagram=
  *	ListenDatagram=127.0.0.1:20001
+ *
+ * It does the same for every instance, a separate daemon with a config file
+ * of its own: for each SYSCONFDIR/udp-replyd/NAME.conf, the drop-ins of
+ * udp-replyd@NAME.socket (and .service). The template socket unit lists no
+ * address at all, so an instance whose file cannot be used has no socket
+ * that starts, rather than one on an address nobody chose. NAME must be
+ * letters, digits, "_", "." and "-" (not first "."): what systemd takes in an
+ * instance name as it is, so that %i in the units is NAME and no escaping
+ * can make two files one instance; other files are skipped with a message.
  *
  * A generator runs before the network is up, and must not talk to other
  * processes: so IP literals only (getaddrinfo with AI_NUMERICHOST, never a
@@ -27,17 +36,20 @@
  *	the host's network (PrivateNetwork=no, AF_INET and AF_INET6, no
  *	IPAddressDeny=); and, when a port is below 1024, CAP_NET_BIND_SERVICE;
  *   udp-replyd.socket.d/50-config.conf: the socket listens on no network
- *	address (a FIFO only root may write) but Wants= the service, so an
- *	enabled socket still starts the daemon at boot, and the service still
- *	Requires= a socket that loads.
+ *	address (a FIFO only root may write, one per instance) but Wants= the
+ *	service, so an enabled socket still starts the daemon at boot, and the
+ *	service still Requires= a socket that loads.
  *
- * It must never break boot: when the config cannot be used it writes nothing
- * (the socket keeps the address in its unit file), says why in the log, and
- * exits 0.
+ * It must never break boot: when a config cannot be used it writes nothing
+ * for its units (the main socket keeps the address in its unit file), says
+ * why in the log, and exits 0.
  *
- * Usage: udp-replyd-generator [-c FILE] NORMAL_DIR [EARLY_DIR LATE_DIR]
- * The config is FILE, else $UDP_REPLYD_CONFIG, else SYSCONFDIR/udp-replyd.conf.
+ * Usage: udp-replyd-generator [-c FILE] [-d DIR] NORMAL_DIR [EARLY_DIR LATE_DIR]
+ * The config is FILE, else $UDP_REPLYD_CONFIG, else SYSCONFDIR/udp-replyd.conf;
+ * the instances' files are in DIR, else $UDP_REPLYD_CONFIG_DIR, else
+ * SYSCONFDIR/udp-replyd.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
@@ -58,11 +70,15 @@
 #include "workers.h"
 
 #define GENERATOR_NAME "udp-replyd-generator"
-#define SOCKET_DROPIN_DIR "udp-replyd.socket.d"
-#define SERVICE_DROPIN_DIR "udp-replyd.service.d"
+#define UNIT "udp-replyd"
 #define DROPIN_FILE "50-config.conf"
-/* What the socket listens on when the daemon binds its own sockets. */
-#define START_FIFO "/run/udp-replyd-start.fifo"
+#define CONFIG_SUFFIX ".conf"
+/*
+ * Long enough for any sensible name, short enough that every file name made
+ * from it fits in NAME_MAX (255): udp-replyd@NAME.service.d,
+ * udp-replyd-start@NAME.fifo.
+ */
+#define INSTANCE_NAME_MAX 200
 
 /*
  * Where our few messages go. Run by systemd ($SYSTEMD_SCOPE set), the kernel
@@ -107,13 +123,26 @@ struct listen_list {
 	size_t hostname; /* with a host name: the first service that has one */
 };
 
+/* One config file, the units it is for, and what it says. */
+struct target {
+	/* UNIT, or UNIT "@NAME" for an instance: the units without .socket/.service */
+	char unit[sizeof(UNIT "@") + INSTANCE_NAME_MAX];
+	/* What the socket listens on when the daemon binds its own sockets. */
+	char fifo[sizeof("/run/" UNIT "-start@.fifo") + INSTANCE_NAME_MAX];
+	/* What becomes of the socket when we write nothing for it. */
+	const char *fallback;
+	struct config *cfg;
+	struct listen_list listen;
+};
+
 /*
  * The socket address of service s's address:port, when the address is an IP
  * literal. Never a lookup: AI_NUMERICHOST fails a host name at once
  * (EAI_NONAME) without asking anyone. Returns 0, 1 for a host name, or -1
- * after logging why.
+ * with why in err.
  */
-static int service_literal(const struct config *cfg, size_t s, struct endpoint *ep)
+static int service_literal(const struct config *cfg, size_t s, struct endpoint *ep, char *err,
+	size_t errlen)
 {
 	const struct service *svc = &cfg->services[s];
 	struct addrinfo hints = {
@@ -130,10 +159,8 @@ static int service_literal(const struct config *cfg, size_t s, struct endpoint *
 	if (rc == EAI_NONAME)
 		return 1;
 	if (rc != 0) {
-		gen_log(LOG_ERR, "%s:%d: address \"%s\": %s; not writing the " SOCKET_DROPIN_DIR
-			" drop-in, the socket keeps the address of its unit file", cfg->path,
-			svc->address_line, svc->address,
-			rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+		snprintf(err, errlen, "%s:%d: address \"%s\": %s", cfg->path, svc->address_line,
+			svc->address, rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 		return -1;
 	}
 	/* A literal is one address of one family. */
@@ -150,9 +177,8 @@ static int service_literal(const struct config *cfg, size_t s, struct endpoint *
 	}
 	freeaddrinfo(res);
 	if (!ai) {
-		gen_log(LOG_ERR, "%s:%d: address \"%s\": no IPv4 or IPv6 address; not writing the "
-			SOCKET_DROPIN_DIR " drop-in, the socket keeps the address of its unit file",
-			cfg->path, svc->address_line, svc->address);
+		snprintf(err, errlen, "%s:%d: address \"%s\": no IPv4 or IPv6 address", cfg->path,
+			svc->address_line, svc->address);
 		return -1;
 	}
 	return 0;
@@ -161,16 +187,17 @@ static int service_literal(const struct config *cfg, size_t s, struct endpoint *
 /*
  * Every service's socket address, in order, when all are IP literals.
  * Returns 0, 1 when a service has a host name (its index in l->hostname), or
- * -1 after logging why.
+ * -1 with why in err.
  */
-static int listen_literal(const struct config *cfg, struct listen_list *l)
+static int listen_literal(const struct config *cfg, struct listen_list *l, char *err,
+	size_t errlen)
 {
 	size_t s;
 	int rc;
 
 	memset(l, 0, sizeof(*l));
 	for (s = 0; s < cfg->nservices && s < ENDPOINTS_MAX; s++) {
-		rc = service_literal(cfg, s, &l->ep[l->n]);
+		rc = service_literal(cfg, s, &l->ep[l->n], err, errlen);
 		if (rc == 1)
 			l->hostname = s;
 		if (rc != 0)
@@ -186,8 +213,10 @@ static int listen_literal(const struct config *cfg, struct listen_list *l)
  * (systemd 252 opens a socket for each identical line); the daemon gives
  * the i-th socket of each address to worker i.
  */
-static int socket_dropin_print(FILE *f, const struct config *cfg, const struct listen_list *l)
+static int socket_dropin_print(FILE *f, const struct target *t)
 {
+	const struct config *cfg = t->cfg;
+	const struct listen_list *l = &t->listen;
 	char addr[NETADDR_STRLEN];
 	unsigned workers = workers_wanted(cfg), w;
 	size_t i;
@@ -204,10 +233,10 @@ static int socket_dropin_print(FILE *f, const struct config *cfg, const struct l
 	fprintf(f,
 		"# Written by " GENERATOR_NAME " from %s.\n"
 		"# Edit that file, then: systemctl daemon-reload && "
-		"systemctl restart udp-replyd.socket\n"
+		"systemctl restart %s.socket\n"
 		"[Socket]\n"
 		"ListenDatagram=\n",
-		cfg->path);
+		cfg->path, t->unit);
 	for (i = 0; i < l->n; i++) {
 		netaddr_format(&l->ep[i].addr.sa, addr, sizeof(addr));
 		for (w = 0; w < workers; w++)
@@ -228,26 +257,26 @@ static int socket_dropin_print(FILE *f, const struct config *cfg, const struct l
  * enabled socket is what starts the daemon at boot), but holds no network
  * address, so that the daemon's own sockets are the only ones.
  */
-static int socket_start_dropin_print(FILE *f, const struct config *cfg,
-	const struct listen_list *l)
+static int socket_start_dropin_print(FILE *f, const struct target *t)
 {
 	fprintf(f,
 		"# Written by " GENERATOR_NAME " from %s.\n"
 		"# address \"%s\" is a host name, which systemd cannot listen on and a\n"
 		"# generator must not resolve: udp-replyd binds its own sockets (see\n"
-		"# " SERVICE_DROPIN_DIR "/" DROPIN_FILE "). This socket listens on no network\n"
+		"# %s.service.d/" DROPIN_FILE "). This socket listens on no network\n"
 		"# address, only on a FIFO that root alone may write, and starts the\n"
 		"# daemon with itself.\n"
 		"# Edit that file, then: systemctl daemon-reload && "
-		"systemctl restart udp-replyd.socket\n"
+		"systemctl restart %s.socket\n"
 		"[Unit]\n"
-		"Wants=udp-replyd.service\n"
+		"Wants=%s.service\n"
 		"[Socket]\n"
 		"ListenDatagram=\n"
-		"ListenFIFO=" START_FIFO "\n"
+		"ListenFIFO=%s\n"
 		"SocketMode=0600\n"
 		"RemoveOnStop=yes\n",
-		cfg->path, cfg->services[l->hostname].address);
+		t->cfg->path, t->cfg->services[t->listen.hostname].address, t->unit, t->unit,
+		t->unit, t->fifo);
 	return ferror(f) ? -1 : 0;
 }
 
@@ -256,9 +285,10 @@ static int socket_start_dropin_print(FILE *f, const struct config *cfg,
  * is online, and binds its own sockets, so it needs the host's network that
  * the shipped unit takes away, and must not take the socket unit's FIFO.
  */
-static int service_dropin_print(FILE *f, const struct config *cfg, const struct listen_list *l)
+static int service_dropin_print(FILE *f, const struct target *t)
 {
-	const struct service *svc = &cfg->services[l->hostname];
+	const struct config *cfg = t->cfg;
+	const struct service *svc = &cfg->services[t->listen.hostname];
 	size_t s;
 	unsigned low = 0;
 
@@ -269,10 +299,10 @@ static int service_dropin_print(FILE *f, const struct config *cfg, const struct 
 		"# Written by " GENERATOR_NAME " from %s.\n"
 		"# address \"%s\" is a host name: udp-replyd resolves it when it starts,\n"
 		"# once the network is online, and binds its own sockets; a reload\n"
-		"# resolves it again. It ignores udp-replyd.socket, which listens on no\n"
-		"# network address (see " SOCKET_DROPIN_DIR "/" DROPIN_FILE ").\n"
+		"# resolves it again. It ignores %s.socket, which listens on no\n"
+		"# network address (see %s.socket.d/" DROPIN_FILE ").\n"
 		"# Edit that file, then: systemctl daemon-reload && "
-		"systemctl restart udp-replyd.socket\n"
+		"systemctl restart %s.socket\n"
 		"[Unit]\n"
 		"Wants=network-online.target\n"
 		"After=network-online.target\n"
@@ -281,7 +311,7 @@ static int service_dropin_print(FILE *f, const struct config *cfg, const struct 
 		"PrivateNetwork=no\n"
 		"RestrictAddressFamilies=AF_INET AF_INET6\n"
 		"IPAddressDeny=\n",
-		cfg->path, svc->address);
+		cfg->path, svc->address, t->unit, t->unit, t->unit);
 	if (low)
 		fprintf(f,
 			"# Port %u is below 1024: binding it takes CAP_NET_BIND_SERVICE in the\n"
@@ -293,22 +323,32 @@ static int service_dropin_print(FILE *f, const struct config *cfg, const struct 
 	return ferror(f) ? -1 : 0;
 }
 
-typedef int dropin_printer(FILE *f, const struct config *cfg, const struct listen_list *l);
+typedef int dropin_printer(FILE *f, const struct target *t);
+
+/* DIR/UNIT.TYPE.d[/DROPIN_FILE]; -1 when it does not fit. */
+static int dropin_path(char *buf, size_t size, const char *dir, const struct target *t,
+	const char *type, bool file)
+{
+	int n = snprintf(buf, size, "%s/%s.%s.d%s", dir, t->unit, type,
+		file ? "/" DROPIN_FILE : "");
+
+	return n < 0 || (size_t)n >= size ? -1 : 0;
+}
 
 /*
- * Write the drop-in DIR/UNIT_D/DROPIN_FILE, all or nothing: a half-written
- * one could reset ListenDatagram= and leave the socket with no address at
- * all. Returns 0, or -1 after logging why.
+ * Write the drop-in DIR/UNIT.TYPE.d/DROPIN_FILE (TYPE socket or service),
+ * all or nothing: a half-written one could reset ListenDatagram= and leave
+ * the socket with no address at all. Returns 0, or -1 after logging why.
  */
-static int dropin_write(const char *dir, const char *unit_d, dropin_printer *print,
-	const struct config *cfg, const struct listen_list *l)
+static int dropin_write(const char *dir, const struct target *t, const char *type,
+	dropin_printer *print)
 {
 	char sub[4096], path[4096], tmp[4096];
 	FILE *f;
 	int fd;
 
-	if (snprintf(sub, sizeof(sub), "%s/%s", dir, unit_d) >= (int)sizeof(sub) ||
-		snprintf(path, sizeof(path), "%s/" DROPIN_FILE, sub) >= (int)sizeof(path) ||
+	if (dropin_path(sub, sizeof(sub), dir, t, type, false) < 0 ||
+		dropin_path(path, sizeof(path), dir, t, type, true) < 0 ||
 		snprintf(tmp, sizeof(tmp), "%s/." DROPIN_FILE ".XXXXXX", sub) >= (int)sizeof(tmp)) {
 		gen_log(LOG_ERR, "%s: path too long", dir);
 		return -1;
@@ -328,7 +368,7 @@ static int dropin_write(const char *dir, const char *unit_d, dropin_printer *pri
 		close(fd);
 		goto fail;
 	}
-	if (print(f, cfg, l) < 0 || fchmod(fd, 0644) < 0) {
+	if (print(f, t) < 0 || fchmod(fd, 0644) < 0) {
 		gen_log(LOG_ERR, "cannot write %s: %s", tmp, strerror(errno));
 		fclose(f);
 		goto fail;
@@ -352,51 +392,163 @@ fail:
  * beside the socket's default address; the socket's alone would pass the
  * daemon a FIFO, which it refuses.
  */
-static int hostname_dropins_write(const char *dir, const struct config *cfg,
-	const struct listen_list *l)
+static int hostname_dropins_write(const char *dir, const struct target *t)
 {
-	const struct service *svc = &cfg->services[l->hostname];
+	const struct service *svc = &t->cfg->services[t->listen.hostname];
 	char path[4096];
 
 	gen_log(LOG_NOTICE, "%s:%d: address \"%s\" is a host name, which a generator does not "
-		"resolve; udp-replyd will bind its own sockets, resolving it when it starts "
-		"once the network is online, and udp-replyd.socket listens on no network address",
-		cfg->path, svc->address_line, svc->address);
-	if (dropin_write(dir, SERVICE_DROPIN_DIR, service_dropin_print, cfg, l) < 0)
+		"resolve; %s will bind its own sockets, resolving it when it starts "
+		"once the network is online, and %s.socket listens on no network address",
+		t->cfg->path, svc->address_line, svc->address, t->unit, t->unit);
+	if (dropin_write(dir, t, "service", service_dropin_print) < 0)
 		return -1;
-	if (dropin_write(dir, SOCKET_DROPIN_DIR, socket_start_dropin_print, cfg, l) < 0) {
-		snprintf(path, sizeof(path), "%s/" SERVICE_DROPIN_DIR "/" DROPIN_FILE, dir);
-		unlink(path);
+	if (dropin_write(dir, t, "socket", socket_start_dropin_print) < 0) {
+		if (dropin_path(path, sizeof(path), dir, t, "service", true) == 0)
+			unlink(path);
 		return -1;
 	}
 	return 0;
 }
 
+/*
+ * The drop-ins for the units of one config file: udp-replyd.socket (and
+ * .service) for the main one (instance NULL), udp-replyd@NAME.socket (and
+ * .service) for an instance's. A file that cannot be used is logged and
+ * gets none: that must never fail boot. Returns -1 only when a drop-in could
+ * not be written.
+ */
+static int generate(const char *dir, const char *config, const char *instance)
+{
+	char err[CONFIG_ERROR_MAX];
+	struct target *t;
+	int rc, ret = 0;
+
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		gen_log(LOG_ERR, "out of memory");
+		return -1;
+	}
+	if (instance) {
+		snprintf(t->unit, sizeof(t->unit), UNIT "@%s", instance);
+		snprintf(t->fifo, sizeof(t->fifo), "/run/" UNIT "-start@%s.fifo", instance);
+		t->fallback = "so the socket, which has no address of its own, will not start";
+	} else {
+		snprintf(t->unit, sizeof(t->unit), UNIT);
+		snprintf(t->fifo, sizeof(t->fifo), "/run/" UNIT "-start.fifo");
+		t->fallback = "the socket keeps the address of its unit file";
+	}
+
+	if (config_load(config, &t->cfg, err, sizeof(err)) < 0)
+		rc = -1;
+	else
+		rc = listen_literal(t->cfg, &t->listen, err, sizeof(err));
+	if (rc < 0)
+		gen_log(LOG_ERR, "%s; not writing the %s.socket.d drop-in, %s", err, t->unit,
+			t->fallback);
+	else if (rc == 0)
+		ret = dropin_write(dir, t, "socket", socket_dropin_print);
+	else
+		ret = hostname_dropins_write(dir, t);
+	config_free(t->cfg);
+	free(t);
+	return ret;
+}
+
+/*
+ * What systemd takes in an instance name as it is (unit_name_is_valid(),
+ * less the backslash and ":", which its escaping and paths use): so %i is
+ * NAME in every unit setting and path, and no two files map to one instance.
+ */
+static bool instance_name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	return len > 0 && len <= INSTANCE_NAME_MAX && name[0] != '.' &&
+	       strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789_.-") == len;
+}
+
+/* NAME.conf, not hidden (an editor's lock or backup, as systemd skips them). */
+static int instance_file(const struct dirent *e)
+{
+	size_t len = strlen(e->d_name), suffix = strlen(CONFIG_SUFFIX);
+
+	return e->d_name[0] != '.' && len >= suffix &&
+	       strcmp(e->d_name + len - suffix, CONFIG_SUFFIX) == 0;
+}
+
+/*
+ * The drop-ins of every instance, one per DIR/NAME.conf, in name order so
+ * that the messages come in the same order every time. No DIR is no
+ * instance. Returns -1 when a drop-in could not be written.
+ */
+static int instances_generate(const char *dir, const char *confdir)
+{
+	struct dirent **list;
+	char path[4096], name[256];
+	int i, n, ret = 0;
+
+	n = scandir(confdir, &list, instance_file, alphasort);
+	if (n < 0) {
+		if (errno != ENOENT)
+			gen_log(LOG_ERR, "cannot read %s: %s; no instances", confdir,
+				strerror(errno));
+		return 0;
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(name, sizeof(name), "%.*s",
+			(int)(strlen(list[i]->d_name) - strlen(CONFIG_SUFFIX)), list[i]->d_name);
+		if (!instance_name_valid(name)) {
+			gen_log(LOG_WARNING, "%s/%s: skipped: an instance name is 1 to %d letters, "
+				"digits, \"_\", \".\" and \"-\", not beginning with \".\"",
+				confdir, list[i]->d_name, INSTANCE_NAME_MAX);
+		} else if (snprintf(path, sizeof(path), "%s/%s", confdir, list[i]->d_name) >=
+			   (int)sizeof(path)) {
+			gen_log(LOG_ERR, "%s: path too long", confdir);
+		} else if (generate(dir, path, name) < 0) {
+			ret = -1;
+		}
+		free(list[i]);
+	}
+	free(list);
+	return ret;
+}
+
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: " GENERATOR_NAME " [-c FILE] NORMAL_DIR [EARLY_DIR LATE_DIR]\n"
-		"Write NORMAL_DIR/" SOCKET_DROPIN_DIR "/" DROPIN_FILE " with the ListenDatagram=\n"
-		"lines for the address and port in FILE ($UDP_REPLYD_CONFIG, default\n" SYSCONFDIR
-		"/udp-replyd.conf). For a host name, which it does not resolve, it writes\n"
-		"drop-ins that make udp-replyd bind its own sockets instead.\n"
+		"Usage: " GENERATOR_NAME " [-c FILE] [-d DIR] NORMAL_DIR [EARLY_DIR LATE_DIR]\n"
+		"Write NORMAL_DIR/" UNIT ".socket.d/" DROPIN_FILE " with the ListenDatagram=\n"
+		"lines for the addresses and ports in FILE ($UDP_REPLYD_CONFIG, default\n"
+		SYSCONFDIR "/udp-replyd.conf), and the same for " UNIT "@NAME.socket from\n"
+		"every DIR/NAME.conf ($UDP_REPLYD_CONFIG_DIR, default " SYSCONFDIR "/udp-replyd).\n"
+		"For a host name, which it does not resolve, it writes drop-ins that make\n"
+		"udp-replyd bind its own sockets instead.\n"
 		"systemd runs it at boot and on daemon-reload.\n");
+}
+
+/* $NAME when set and not empty, else def. */
+static const char *env_or(const char *name, const char *def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? v : def;
 }
 
 int main(int argc, char *argv[])
 {
-	const char *path = getenv("UDP_REPLYD_CONFIG");
-	char err[CONFIG_ERROR_MAX];
-	struct listen_list *listen;
-	struct config *cfg;
-	int opt, ret, rc;
+	const char *path = env_or("UDP_REPLYD_CONFIG", SYSCONFDIR "/udp-replyd.conf");
+	const char *confdir = env_or("UDP_REPLYD_CONFIG_DIR", SYSCONFDIR "/udp-replyd");
+	int opt, ret;
 
-	if (!path || !*path)
-		path = SYSCONFDIR "/udp-replyd.conf";
-	while ((opt = getopt(argc, argv, "c:h")) != -1) {
+	while ((opt = getopt(argc, argv, "c:d:h")) != -1) {
 		switch (opt) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'd':
+			confdir = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -412,27 +564,8 @@ int main(int argc, char *argv[])
 		return EXIT_FAILURE;
 	}
 
-	if (config_load(path, &cfg, err, sizeof(err)) < 0) {
-		gen_log(LOG_ERR,
-			"%s; not writing the " SOCKET_DROPIN_DIR " drop-in, "
-			"the socket keeps the address of its unit file",
-			err);
-		return EXIT_SUCCESS;
-	}
-	listen = calloc(1, sizeof(*listen));
-	if (!listen) {
-		gen_log(LOG_ERR, "out of memory");
-		config_free(cfg);
-		return EXIT_FAILURE;
-	}
-	ret = EXIT_SUCCESS;
-	rc = listen_literal(cfg, listen);
-	if (rc == 0 && dropin_write(argv[optind], SOCKET_DROPIN_DIR, socket_dropin_print, cfg,
-				    listen) < 0)
-		ret = EXIT_FAILURE;
-	else if (rc == 1 && hostname_dropins_write(argv[optind], cfg, listen) < 0)
-		ret = EXIT_FAILURE;
-	free(listen);
-	config_free(cfg);
-	return ret;
+	ret = generate(argv[optind], path, NULL);
+	if (instances_generate(argv[optind], confdir) < 0)
+		ret = -1;
+	return ret < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

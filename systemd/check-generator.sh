@@ -3,6 +3,8 @@
 # right drop-in for udp-replyd.socket, and writes nothing (exit 0, one line
 # saying why) when the config cannot be used. For a host name it resolves
 # nothing and writes the drop-ins that make the daemon bind its own sockets.
+# It does the same for each instance, udp-replyd@NAME, from NAME.conf in the
+# instances' directory, and skips the files whose names it does not take.
 # It never opens a socket (no DNS, no journal: systemd.generator(7)), which
 # strace(1) shows when it is installed, and run as by systemd it logs to
 # /dev/kmsg.
@@ -22,8 +24,11 @@ trap 'rm -rf "$tmp"' EXIT
 rc=0
 fail() { echo "FAIL: $*"; rc=1; }
 pass() { echo "PASS: $*"; }
-# Run by hand, not by systemd: messages go to stderr.
+# Run by hand, not by systemd: messages go to stderr. No instances but
+# where a case makes them: the default directory is the host's.
 unset SYSTEMD_SCOPE UDP_REPLYD_CONFIG
+UDP_REPLYD_CONFIG_DIR=$tmp/no-instances
+export UDP_REPLYD_CONFIG_DIR
 
 dropin=udp-replyd.socket.d/50-config.conf
 service_dropin=udp-replyd.service.d/50-config.conf
@@ -181,27 +186,35 @@ fi
 
 # A host name is not resolved (the network is not up when generators run):
 # the daemon binds its own sockets, resolving the name when it starts.
-# expect_hostname NAME CONFIG-TEXT SERVICE-EXTRA: both drop-ins, without
-# their comment lines; SERVICE-EXTRA: lines after the service's usual ones.
-expect_hostname() {
-	name=$1 text=$2 extra=$3
-	run_generator || return
-	printf '%s\n' '[Unit]' 'Wants=udp-replyd.service' '[Socket]' 'ListenDatagram=' \
-		'ListenFIFO=/run/udp-replyd-start.fifo' 'SocketMode=0600' 'RemoveOnStop=yes' \
-		>"$d/want.socket"
+# hostname_dropins_ok NAME OUT-DIR UNIT FIFO SERVICE-EXTRA: OUT-DIR has both
+# drop-ins of UNIT (udp-replyd or udp-replyd@INSTANCE) as they should be,
+# without their comment lines; SERVICE-EXTRA: lines after the service's
+# usual ones. 1 after fail() if not.
+hostname_dropins_ok() {
+	printf '%s\n' '[Unit]' "Wants=$3.service" '[Socket]' 'ListenDatagram=' \
+		"ListenFIFO=$4" 'SocketMode=0600' 'RemoveOnStop=yes' >"$2/.want.socket"
 	printf '%s\n' '[Unit]' 'Wants=network-online.target' 'After=network-online.target' \
 		'[Service]' 'UnsetEnvironment=LISTEN_FDS LISTEN_PID LISTEN_FDNAMES' \
 		'PrivateNetwork=no' 'RestrictAddressFamilies=AF_INET AF_INET6' 'IPAddressDeny=' \
-		>"$d/want.service"
-	[ -z "$extra" ] || printf '%s\n' "$extra" >>"$d/want.service"
+		>"$2/.want.service"
+	[ -z "$5" ] || printf '%s\n' "$5" >>"$2/.want.service"
 	for unit in socket service; do
-		f=$d/out/udp-replyd.$unit.d/50-config.conf
-		if ! grep -v '^#' "$f" 2>/dev/null | cmp -s - "$d/want.$unit"; then
-			fail "$name: $unit drop-in differs from what was expected (< wanted, > written):"
-			grep -v '^#' "$f" 2>&1 | diff "$d/want.$unit" - | sed -n 's/^[<>]/  &/p'
-			return
+		f=$2/$3.$unit.d/50-config.conf
+		if ! grep -v '^#' "$f" 2>/dev/null | cmp -s - "$2/.want.$unit"; then
+			fail "$1: $3.$unit drop-in differs from what was expected (< wanted, > written):"
+			grep -v '^#' "$f" 2>&1 | diff "$2/.want.$unit" - | sed -n 's/^[<>]/  &/p'
+			rm -f "$2/.want.socket" "$2/.want.service"
+			return 1
 		fi
 	done
+	rm -f "$2/.want.socket" "$2/.want.service"
+}
+# expect_hostname NAME CONFIG-TEXT SERVICE-EXTRA: the main units' drop-ins.
+expect_hostname() {
+	name=$1 text=$2 extra=$3
+	run_generator || return
+	hostname_dropins_ok "$name" "$d/out" udp-replyd /run/udp-replyd-start.fifo "$extra" ||
+		return
 	if grep -q '^udp-replyd-generator: .*/conf:[1-9][0-9]*: address "[^"]*" is a host name, which a generator does not resolve; udp-replyd will bind its own sockets' "$d/err" &&
 	   [ "$(wc -l <"$d/err")" = 1 ]; then
 		pass "$name: $(cat "$d/err")"
@@ -261,6 +274,78 @@ else
 	fail "\$UDP_REPLYD_CONFIG / -c not honoured"
 fi
 
+# Instances: each NAME.conf in the instances' directory (-d, else
+# $UDP_REPLYD_CONFIG_DIR) gets the drop-ins of udp-replyd@NAME.socket (and
+# .service), beside the main file's, and one file's trouble is its own: a
+# broken one gets no drop-in, so its socket, which has no address in its
+# unit file, does not start; a name that is not a plain instance name
+# (letters, digits, "_", "." and "-") is skipped; hidden files and other
+# suffixes are not looked at.
+inst=$tmp/instances
+mkdir -p "$inst/etc" "$inst/out" "$inst/out-env" "$inst/out-both"
+printf 'address = "127.0.0.2";\nport = 6000;\nworkers = 1;\n' >"$inst/main.conf"
+printf 'address = "127.0.0.3";\nport = 7101;\nworkers = 2;\nreceive_buffer = 4096;\n' \
+	>"$inst/etc/a.conf"
+printf 'address = "localhost";\nport = 53;\n' >"$inst/etc/b.conf"
+printf 'port = 7103;\n' >"$inst/etc/c d.conf"
+printf 'port = 7104;\n' >"$inst/etc/back\\slash.conf"
+printf 'port = 70000;\n' >"$inst/etc/broken.conf"
+printf 'port = 7105;\n' >"$inst/etc/.hidden.conf"
+printf 'port = 7106;\n' >"$inst/etc/old.conf.dpkg-old"
+printf 'port = 7107;\n' >"$inst/etc/README"
+# instances_ok NAME OUT-DIR ERR-FILE: the drop-ins and messages wanted.
+instances_ok() {
+	name=$1 out=$2 err=$3
+	printf '%s\n' udp-replyd.socket.d/50-config.conf \
+		udp-replyd@a.socket.d/50-config.conf udp-replyd@b.service.d/50-config.conf \
+		udp-replyd@b.socket.d/50-config.conf >"$inst/want.files"
+	(cd "$out" && find . -type f | sed 's|^\./||' | LC_ALL=C sort) >"$inst/got.files"
+	if ! cmp -s "$inst/want.files" "$inst/got.files"; then
+		fail "$name: not the drop-ins wanted (< wanted, > written):"
+		diff "$inst/want.files" "$inst/got.files" | sed -n 's/^[<>]/  &/p'
+		return
+	fi
+	if ! grep -qx 'ListenDatagram=127.0.0.2:6000' "$out/udp-replyd.socket.d/50-config.conf"; then
+		fail "$name: the main socket's drop-in: $(cat "$out/udp-replyd.socket.d/50-config.conf")"
+		return
+	fi
+	printf '[Socket]\nListenDatagram=\n%s\nReusePort=yes\nReceiveBuffer=4096\n' \
+		"$(listen 2 127.0.0.3:7101)" >"$inst/want.a"
+	if ! grep -v '^#' "$out/udp-replyd@a.socket.d/50-config.conf" | cmp -s - "$inst/want.a"; then
+		fail "$name: udp-replyd@a.socket drop-in differs (< wanted, > written):"
+		grep -v '^#' "$out/udp-replyd@a.socket.d/50-config.conf" | diff "$inst/want.a" - |
+			sed -n 's/^[<>]/  &/p'
+		return
+	fi
+	grep -q 'systemctl restart udp-replyd@a\.socket$' "$out/udp-replyd@a.socket.d/50-config.conf" ||
+		{ fail "$name: udp-replyd@a's drop-in names another unit to restart"; return; }
+	# Its own FIFO: two instances with host names must not share one.
+	hostname_dropins_ok "$name" "$out" udp-replyd@b /run/udp-replyd-start@b.fifo \
+		'PrivateUsers=no
+CapabilityBoundingSet=CAP_NET_BIND_SERVICE
+AmbientCapabilities=CAP_NET_BIND_SERVICE' || return
+	# One line each, in name order: b, broken, "back\slash", "c d".
+	e=$inst/etc
+	if [ "$(wc -l <"$err")" = 4 ] &&
+	   sed -n 1p "$err" | grep -qxF "udp-replyd-generator: $e/b.conf:1: address \"localhost\" is a host name, which a generator does not resolve; udp-replyd@b will bind its own sockets, resolving it when it starts once the network is online, and udp-replyd@b.socket listens on no network address" &&
+	   sed -n 2p "$err" | grep -qxF "udp-replyd-generator: $e/back\\slash.conf: skipped: an instance name is 1 to 200 letters, digits, \"_\", \".\" and \"-\", not beginning with \".\"" &&
+	   sed -n 3p "$err" | grep -qx "udp-replyd-generator: $e/broken\.conf:1: port: .*; not writing the udp-replyd@broken\.socket\.d drop-in, so the socket, which has no address of its own, will not start" &&
+	   sed -n 4p "$err" | grep -qxF "udp-replyd-generator: $e/c d.conf: skipped: an instance name is 1 to 200 letters, digits, \"_\", \".\" and \"-\", not beginning with \".\""; then
+		pass "$name: udp-replyd@a (IP address), udp-replyd@b (host name); \"broken\" and two bad names said why, in order"
+	else
+		fail "$name: not the four lines about b, broken, back\\slash and \"c d\": $(cat "$err")"
+	fi
+}
+"$gen" -c "$inst/main.conf" -d "$inst/etc" "$inst/out" "$inst/out" "$inst/out" 2>"$inst/err"
+st=$?
+[ $st = 0 ] || fail "instances: exit $st, not 0 (a broken instance must not fail boot)"
+instances_ok "instances (-d)" "$inst/out" "$inst/err"
+UDP_REPLYD_CONFIG_DIR=$inst/etc "$gen" -c "$inst/main.conf" "$inst/out-env" 2>"$inst/err-env"
+instances_ok "instances (\$UDP_REPLYD_CONFIG_DIR)" "$inst/out-env" "$inst/err-env"
+UDP_REPLYD_CONFIG_DIR=$tmp/nowhere "$gen" -c "$inst/main.conf" -d "$inst/etc" "$inst/out-both" \
+	2>"$inst/err-both"
+instances_ok "instances (-d over \$UDP_REPLYD_CONFIG_DIR)" "$inst/out-both" "$inst/err-both"
+
 # No socket at all, whatever the config: no DNS, no nscd or nss-resolve
 # over AF_UNIX, no journal, no netlink; and none of the resolver's files is
 # read. strace(1) shows every such system call, of the generator and of
@@ -294,6 +379,10 @@ if [ -n "$have_strace" ]; then
 			"$gen" -c "$d/conf" "$d/out" 2>"$d/err"
 		traced_clean "config '$c'" "$d/trace"
 	done
+	mkdir -p "$inst/out-strace"
+	strace -f -qq -o "$inst/trace" -e trace=%network,open,openat \
+		"$gen" -c "$inst/main.conf" -d "$inst/etc" "$inst/out-strace" 2>/dev/null
+	traced_clean "instances, one with a host name" "$inst/trace"
 fi
 
 # Run as by systemd ($SYSTEMD_SCOPE set), messages go to the kernel log, as
@@ -392,6 +481,22 @@ workers = 2;
 receive_buffer = 1048576;' no
 	verify "host name" 'address = "localhost";
 port = 53;' yes
+	# The instances' drop-ins on the templates: udp-replyd@a (IP address)
+	# and udp-replyd@b (host name) from the directory above.
+	d=$tmp/verify-instances
+	mkdir -p "$d"
+	cp "$builddir/udp-replyd@.socket" "$d/"
+	sed "s|$sbindir/|$top_builddir/src/|g" "$builddir/udp-replyd@.service" \
+		>"$d/udp-replyd@.service"
+	"$gen" -c "$inst/main.conf" -d "$inst/etc" "$d" "$d" "$d" 2>/dev/null
+	if out=$(cd "$d" && systemd-analyze verify --man=no udp-replyd@a.socket \
+			udp-replyd@a.service udp-replyd@b.socket udp-replyd@b.service 2>&1) &&
+	   [ -z "$out" ] && [ -s "$d/udp-replyd@a.socket.d/50-config.conf" ] &&
+	   [ -s "$d/udp-replyd@b.service.d/50-config.conf" ]; then
+		pass "systemd-analyze verify udp-replyd@a and udp-replyd@b with their drop-ins"
+	else
+		fail "systemd-analyze verify udp-replyd@a and udp-replyd@b with their drop-ins: $out $(cd "$d" && echo *.d)"
+	fi
 else
 	echo "SKIP: no systemd-analyze: the drop-ins are not verified"
 fi
