@@ -169,9 +169,9 @@ fi
 # service on the first datagram; disable takes it back. Offline, in a root
 # of our own.
 root=$tmp/root
-mkdir -p "$root/lib/systemd/system" "$root/etc/systemd/system"
+mkdir -p "$root/usr/lib/systemd/system" "$root/etc/systemd/system"
 cp "$tmp/units/udp-replyd.socket" "$tmp/units/udp-replyd.service" \
-	"$tmp/units/udp-replyd@.socket" "$tmp/units/udp-replyd@.service" "$root/lib/systemd/system/" ||
+	"$tmp/units/udp-replyd@.socket" "$tmp/units/udp-replyd@.service" "$root/usr/lib/systemd/system/" ||
 	exit 99
 wants=$root/etc/systemd/system/sockets.target.wants/udp-replyd.socket
 out=$(SYSTEMD_LOG_LEVEL=notice systemctl --root="$root" enable udp-replyd.service 2>&1)
@@ -200,7 +200,7 @@ wants=$root/etc/systemd/system/sockets.target.wants
 for unit in udp-replyd@test.service udp-replyd@test.socket; do
 	out=$(SYSTEMD_LOG_LEVEL=notice systemctl --root="$root" enable "$unit" 2>&1)
 	st=$?
-	if [ $st -ne 0 ] || [ "$(readlink "$wants/udp-replyd@test.socket")" != /lib/systemd/system/udp-replyd@.socket ] ||
+	if [ $st -ne 0 ] || [ "$(readlink "$wants/udp-replyd@test.socket")" != /usr/lib/systemd/system/udp-replyd@.socket ] ||
 	   [ -e "$wants/udp-replyd.socket" ] || [ -L "$wants/udp-replyd.socket" ] ||
 	   printf '%s\n' "$out" | grep -q 'no installation config'; then
 		fail "systemctl enable $unit (exit $st) did not enable udp-replyd@test.socket alone"

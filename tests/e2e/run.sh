@@ -316,6 +316,8 @@ ok "root from $tarball"
 mkdir -p "$ROOT/root/e2e"
 cp "${debs[@]}" "$ROOT/root/e2e/"
 install -m 755 "$WORK/build/src/tests/udpprobe" "$ROOT/usr/local/bin/udpprobe"
+# The package's autopkgtest, run in step 4.1b.
+install -m 755 "$WORK/build/src/debian/tests/service" "$ROOT/root/e2e/autopkgtest-service"
 
 # ================================================================== step 3
 step "3: boot it with systemd-nspawn, wait for systemd"
@@ -409,6 +411,21 @@ dropin=/run/systemd/generator/udp-replyd.socket.d/50-config.conf
 in_ct grep -qx 'ListenDatagram=127.0.0.1:20001' "$dropin" ||
 	die "the generator's drop-in $dropin does not list 127.0.0.1:20001"
 ok "generator drop-in $dropin: ListenDatagram=127.0.0.1:20001"
+
+step "4.1b: the package's autopkgtest (debian/tests/service)"
+# Right after the install, as autopkgtest would run it (needs-root; this
+# booted container is its isolation-container). Output on stderr fails a
+# test that does not declare allow-stderr: so here too.
+st=0
+# shellcheck disable=SC2016 # expanded in the container
+T=180 in_ct env AUTOPKGTEST_TMP=/root/e2e/autopkgtest-tmp \
+	sh -c 'mkdir -p "$AUTOPKGTEST_TMP" && exec /root/e2e/autopkgtest-service' \
+	>"$WORK/autopkgtest.out" 2>"$WORK/autopkgtest.err" || st=$?
+sed 's/^/    /' "$WORK/autopkgtest.out"
+[ "$st" = 0 ] || die "debian/tests/service failed (exit $st)"
+[ ! -s "$WORK/autopkgtest.err" ] ||
+	{ cat "$WORK/autopkgtest.err"; die "debian/tests/service wrote to stderr"; }
+ok "debian/tests/service: $(grep -c '^ok: ' "$WORK/autopkgtest.out") checks passed"
 
 step "4.2: systemctl start udp-replyd; udpsend gets the reply"
 # Even with the socket stopped, starting the service brings it up first.
