@@ -201,6 +201,31 @@ static const char *skip_comment(struct scan *sc, const char *p)
 	return p;
 }
 
+/*
+ * Past the string that opens at p; NULL after fail() when the text ends
+ * inside it: libconfig 1.5 (still 1.8) would take the rest of the file as
+ * the string's, or ignore it, without a word.
+ */
+static const char *skip_string(struct scan *sc, const char *p)
+{
+	int line = sc->line;
+
+	for (p++; *p && *p != '"'; p++) {
+		if (*p == '\\' && p[1])
+			p++;
+		sc->line += *p == '\n';
+	}
+	if (*p)
+		return p + 1;
+	if ((size_t)(p - sc->text) == sc->len) {
+		sc->line = line;
+		fail(sc, "a string that is never closed (the rest of the file would be "
+			 "ignored)");
+		return NULL;
+	}
+	return p;
+}
+
 /* Scan the text up to its first NUL: where that is, or NULL after fail(). */
 static const char *scan_text(struct scan *sc)
 {
@@ -237,12 +262,9 @@ static const char *scan_text(struct scan *sc)
 			if (!p)
 				return NULL;
 		} else if (*p == '"') {
-			for (p++; *p && *p != '"'; p++) {
-				if (*p == '\\' && p[1])
-					p++;
-				sc->line += *p == '\n';
-			}
-			p += *p ? 1 : 0;
+			p = skip_string(sc, p);
+			if (!p)
+				return NULL;
 		} else if (*p == '.' && isdigit((unsigned char)p[1])) {
 			p = scan_float(p); /* .5e3 */
 		} else if (isdigit((unsigned char)*p) ||

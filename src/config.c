@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libconfig.h>
+#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -769,7 +770,7 @@ static int compile_reply(const struct loader *ld, struct service *svc)
 /* Names for the unnamed, the largest buffer, the replies compiled; no two services alike. */
 static int finish_services(const struct loader *ld, struct config *cfg)
 {
-	char where[CONFIG_NAME_MAX + 16];
+	char where[NI_MAXHOST + 16];	/* a default name: a host name and a port */
 	struct service *a, *b;
 	size_t i, j;
 

@@ -293,6 +293,12 @@ reply = "/* in a string */"; # /* after a hash
 port = 20002; /* from here
 port = 70000;
 EOT
+# libconfig would end the text inside the string, silently (the fuzzer found it).
+bad string-unclosed '2: a string that is never closed (the rest of the file would be ignored)' <<'EOT'
+port = 20002; reply = "a \" quoted";
+"
+buffer_size = 64;
+EOT
 bad nested '2: nested too deep (at most 16 levels)' <<'EOT'
 # libconfig itself says "memory exhausted", at about 5000 levels
 x = ((((((((((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))))))))));

@@ -236,6 +236,7 @@ struct ref_lexer {
 	bool bol;		/* at the start of a line */
 	const char *open_comment;	/* a C-style comment that runs to the end */
 	long open_comment_line;
+	const char *open_string;	/* a string that runs to the end */
 };
 
 static void ref_lex_init(struct ref_lexer *lx, const char *text, size_t len)
@@ -422,6 +423,8 @@ static void ref_lex(struct ref_lexer *lx, struct ref_token *t)
 				p++;
 			lx->line += *p == '\n';
 		}
+		if (p == end)
+			lx->open_string = t->s;
 		p = p < end ? p + 1 : end;
 	} else if (ref_integer(p, end, t)) {
 		t->type = R_INT;
@@ -462,6 +465,7 @@ struct ref_scan {
 	struct ref_token cap;		/* the first beyond CONFIG_SETTINGS_MAX */
 	struct ref_event deep;		/* the first '{', '(' or '[' nested too deep */
 	struct ref_event comment;	/* a C-style comment never closed */
+	struct ref_event string;	/* a string never closed */
 };
 
 static void ref_scan(const char *text, size_t len, struct ref_scan *sc)
@@ -521,6 +525,10 @@ static void ref_scan(const char *text, size_t len, struct ref_scan *sc)
 		sc->comment.s = lx.open_comment;
 		sc->comment.line = lx.open_comment_line;
 	}
+	if (t.type == R_END && lx.open_string && !z) {
+		sc->string.s = lx.open_string;
+		sc->string.line = count_lines(text, (size_t)(lx.open_string - text));
+	}
 }
 
 /* The loader's message "PATH:LINE: integer TOKEN is out of range" for t. */
@@ -529,7 +537,7 @@ static void int_message(const struct ref_token *t, char *buf, size_t size)
 	snprintf(buf, size, "%s:%ld: integer %.*s is out of range", path, t->line, (int)t->n, t->s);
 }
 
-/* Is e before the leeway (libconfig's tokens and the loader's agree up to there)? */
+/* Is s before the leeway (libconfig's tokens and the loader's agree up to there)? */
 static bool ref_before_stop(const struct ref_scan *sc, const char *s)
 {
 	return s && (!sc->stop || s < sc->stop);
@@ -575,6 +583,7 @@ static const char *ref_first_due(const struct ref_scan *sc, char *want, size_t s
 #undef REF_EARLIER
 	return first;
 }
+
 /* A libconfig boolean token: true or false, in any case. */
 static bool ref_boolean(const struct ref_token *t, bool *value)
 {
@@ -786,9 +795,9 @@ struct ref_node {
 	size_t name_len;
 	long line;		/* the line libconfig gives it (see ref_parse) */
 	char kind;		/* 's' a scalar, '[' an array, '(' a list, '{' a group */
-	struct ref_token tok;	/* a scalar's token (a string's first), an aggregate's opening */
+	struct ref_token tok;	/* a scalar's token (a string's first); an opening */
 	bool is_bool, bool_value;
-	char *str;		/* a string's bytes, escapes read, pieces joined, NUL-terminated */
+	char *str;		/* a string's bytes, escapes read, joined, NUL-terminated */
 	size_t str_len;
 	struct ref_node *kids;	/* an aggregate's elements or settings */
 	size_t nkids;
@@ -1005,6 +1014,9 @@ static struct ref_node *ref_parse(const char *text, size_t len)
 		ref_lex(&lx, &ps.tok[ps.ntok]);
 		if (ps.tok[ps.ntok].type == R_GARBAGE || ps.tok[ps.ntok].type == R_INCLUDE)
 			ok = false;
+		/* libconfig 1.5 ends the text in an open string without a word. */
+		if (ps.tok[ps.ntok].s == lx.open_string)
+			ref_lex(&lx, &ps.tok[ps.ntok]);
 	} while (ps.tok[ps.ntok++].type != R_END && ok);
 	ok = ok && ref_parse_settings(&ps, root, true);
 	free(ps.tok);
@@ -1152,8 +1164,8 @@ static bool ref_template(const char *s, size_t len, size_t *bad, bool *literal, 
 		for (k = 0; close && k < sizeof(ref_placeholders) / sizeof(ref_placeholders[0]);
 		     k++) {
 			nl = (size_t)(close - (s + i + 2));
-			if (strlen(ref_placeholders[k]) == nl && !memcmp(ref_placeholders[k], s + i + 2,
-								      nl))
+			if (strlen(ref_placeholders[k]) == nl &&
+			    !memcmp(ref_placeholders[k], s + i + 2, nl))
 				break;
 		}
 		if (!close || k == sizeof(ref_placeholders) / sizeof(ref_placeholders[0])) {
@@ -1370,10 +1382,11 @@ static void check_services_loaded(const struct config *cfg, const struct ref_nod
 		CHECK(got->line == w->line && got->line >= 0 && got->line <= lines,
 			"service %zu on line %d, its group is on line %ld", i + 1, got->line,
 			w->line);
-		CHECK(got->name && !strcmp(got->name, w->name), "service %zu named \"%s\", want \"%s\"",
-			i + 1, got->name, w->name);
+		CHECK(got->name && !strcmp(got->name, w->name),
+			"service %zu named \"%s\", want \"%s\"", i + 1, got->name, w->name);
 		CHECK(got->address && !strcmp(got->address, w->address),
-			"service %zu: address \"%s\", want \"%s\"", i + 1, got->address, w->address);
+			"service %zu: address \"%s\", want \"%s\"", i + 1, got->address,
+			w->address);
 		CHECK(netaddr_is_literal(got->address) || !numeric_for_getaddrinfo(got->address),
 			"host name \"%s\" is a number to getaddrinfo()", got->address);
 		CHECK(got->address_line == w->address_line && got->port_line == w->port_line &&
@@ -1387,9 +1400,10 @@ static void check_services_loaded(const struct config *cfg, const struct ref_nod
 			"service %zu: buffer_size %zu, want %lld", i + 1, got->buffer_size,
 			w->buffer_size);
 		CHECK(got->reply && got->reply_len == w->reply_len &&
-			      !memcmp(got->reply, w->reply, w->reply_len) && !got->reply[w->reply_len],
-			"service %zu: reply of %zu bytes, want %zu: \"%.40s\"", i + 1, got->reply_len,
-			w->reply_len, w->reply);
+			      !memcmp(got->reply, w->reply, w->reply_len) &&
+			      !got->reply[w->reply_len],
+			"service %zu: reply of %zu bytes, want %zu: \"%.40s\"", i + 1,
+			got->reply_len, w->reply_len, w->reply);
 		CHECK(ref_template(w->reply, w->reply_len, &bad, &literal, NULL, &litlen),
 			"service %zu: reply \"%.40s\" has a bad %% at byte %zu, but config_load "
 			"succeeded", i + 1, w->reply, bad + 1);
@@ -1405,8 +1419,9 @@ static void check_services_loaded(const struct config *cfg, const struct ref_nod
 		for (j = 0; j < i; j++) {
 			CHECK(ref_same_endpoint(w, &want[j]) != SAME_YES,
 				"services %zu and %zu are both %s", j + 1, i + 1, w->endpoint);
-			CHECK(strcmp(w->name, want[j].name), "services %zu and %zu are both named \"%s\"",
-				j + 1, i + 1, w->name);
+			CHECK(strcmp(w->name, want[j].name),
+				"services %zu and %zu are both named \"%s\"", j + 1, i + 1,
+				w->name);
 		}
 		if ((size_t)w->buffer_size > buffer_max)
 			buffer_max = (size_t)w->buffer_size;
@@ -1424,11 +1439,15 @@ static void check_success(const struct config *cfg, const char *text, size_t len
 	CHECK(!sc.include.s, "an @include on line %ld, but config_load succeeded",
 		sc.include.line);
 	CHECK(!sc.nul.s, "a NUL byte on line %ld, but config_load succeeded", sc.nul.line);
-	CHECK(sc.nints == 0, "integer \"%.*s\" (line %ld) is out of range, but config_load succeeded",
+	CHECK(sc.nints == 0,
+		"integer \"%.*s\" (line %ld) is out of range, but config_load succeeded",
 		(int)sc.ints[0].n, sc.ints[0].s, sc.ints[0].line);
 	CHECK(!sc.deep.s, "nested too deep on line %ld, but config_load succeeded", sc.deep.line);
 	CHECK(!sc.comment.s, "a comment never closed on line %ld, but config_load succeeded",
 		sc.comment.line);
+	/* "Strings are enclosed in double quotes": libconfig would drop the rest. */
+	CHECK(!sc.string.s, "a string never closed on line %ld (the rest of the file is "
+		"ignored), but config_load succeeded", sc.string.line);
 	/* The reader's own check: libconfig never takes what it calls garbage. */
 	CHECK(!sc.stop,
 		"libconfig took \"%.10s\" (line %ld), which the harness reads as a syntax error",
@@ -1449,6 +1468,7 @@ static void check_success(const struct config *cfg, const char *text, size_t len
 	check_newer_loaded(cfg, text, len);
 	check_guard_loaded(cfg, text, len);
 }
+
 /* "workers: must be an integer from 1 to 256 or "auto", not X" (what, at line). */
 static bool check_workers_error(const char *err, const char *what, long line, const char *text,
 	size_t len)
@@ -1469,7 +1489,8 @@ static bool check_workers_error(const char *err, const char *what, long line, co
 	if (rs.val.type == R_STRING) {
 		CHECK(*x == '"', "\"%s\", but the value \"%.20s\" is a string", err, rs.tok);
 	} else if (rs.is_int) {
-		CHECK(!rs.val.too_big, "\"%s\", but \"%.*s\" is out of range", err, (int)rs.toklen, rs.tok);
+		CHECK(!rs.val.too_big, "\"%s\", but \"%.*s\" is out of range", err,
+			(int)rs.toklen, rs.tok);
 		CHECK(rs.val.value < 1 || rs.val.value > CONFIG_WORKERS_MAX,
 			"\"%s\", but \"%.*s\" is in range", err, (int)rs.toklen, rs.tok);
 		snprintf(dec, sizeof(dec), "%lld", rs.val.value);
@@ -1675,7 +1696,8 @@ static bool check_value_error(const char *err, const char *what, long line,
 		for (i = 0; i < n; i++) {
 			snprintf(want, sizeof(want), "reply: must be at most %d bytes, not %zu",
 				REF_REPLY_MAX, c[i]->str_len);
-			if (ref_is_string(c[i]) && c[i]->str_len > REF_REPLY_MAX && !strcmp(what, want))
+			if (ref_is_string(c[i]) && c[i]->str_len > REF_REPLY_MAX &&
+			    !strcmp(what, want))
 				break;
 		}
 		CHECK(i < n, "\"%s\", but no reply on line %ld is that long", err, line);
@@ -1746,7 +1768,8 @@ static bool check_shape_error(const char *err, const char *what, long line,
 	q = strstr(what, ": not allowed next to services (line ");
 	if (q && (snprintf(key, sizeof(key), "%.*s", (int)(q - what), what),
 		     ref_service_key(key, false))) {
-		CHECK(sscanf(q, ": not allowed next to services (line %ld)%n", &n, &k) == 1 && k > 0,
+		CHECK(sscanf(q, ": not allowed next to services (line %ld)%n", &n, &k) == 1 &&
+			      k > 0,
 			"\"%s\": no line of services", err);
 		for (i = 0; i < root->nkids && !(ref_named(&root->kids[i], key) &&
 				root->kids[i].line == line);
@@ -1843,19 +1866,21 @@ static bool check_finish_error(const char *err, const char *what, long line,
 		for (j = 0; j < i; j++) {
 			b = &svc[j];
 			same = ref_same_endpoint(a, b);
-			snprintf(want, sizeof(want), "services: %s is also service \"%s\" (line %ld)",
-				a->endpoint, b->name, b->line);
+			snprintf(want, sizeof(want),
+				"services: %s is also service \"%s\" (line %ld)", a->endpoint,
+				b->name, b->line);
 			if (same != SAME_NO && line == (a->port_line ? a->port_line : a->line) &&
 			    !strcmp(what, want))
 				return true;
-			CHECK(same != SAME_YES, "services %zu and %zu are both %s, but \"%s\"", j + 1,
-				i + 1, a->endpoint, err);
-			snprintf(want, sizeof(want), "services: two services named \"%s\" (lines %ld "
-				"and %ld)", a->name, b->line, a->line);
+			CHECK(same != SAME_YES, "services %zu and %zu are both %s, but \"%s\"",
+				j + 1, i + 1, a->endpoint, err);
+			snprintf(want, sizeof(want),
+				"services: two services named \"%s\" (lines %ld and %ld)", a->name,
+				b->line, a->line);
 			if (!strcmp(a->name, b->name)) {
 				CHECK(line == a->line && !strcmp(what, want),
-					"services %zu and %zu are both named \"%s\", but \"%s\"", j + 1,
-					i + 1, a->name, err);
+					"services %zu and %zu are both named \"%s\", but \"%s\"",
+					j + 1, i + 1, a->name, err);
 				return true;
 			}
 		}
@@ -2008,8 +2033,8 @@ static void check_failure(const char *err, const char *text, size_t len)
 		 */
 		for (i = 0; i < sc.nints; i++) {
 			int_message(&sc.ints[i], msg, sizeof(msg));
-			if (!ref_before_stop(&sc, sc.ints[i].s) && (!first || sc.ints[i].s < first) &&
-			    strcmp(err, msg) == 0)
+			if (!ref_before_stop(&sc, sc.ints[i].s) &&
+			    (!first || sc.ints[i].s < first) && strcmp(err, msg) == 0)
 				break;
 		}
 		CHECK(i < sc.nints || int_text_after(text, len, sc.stop, first, line, what + 8),
@@ -2032,6 +2057,12 @@ static void check_failure(const char *err, const char *text, size_t len)
 		snprintf(want, sizeof(want), "%s:%ld: %s", path, sc.nul.line, NUL_MSG);
 		CHECK(strcmp(err, want) == 0, "a NUL byte on line %ld, but \"%s\"", sc.nul.line,
 			err);
+		goto out;
+	}
+	/* A string never closed is refused: as a syntax error, or as that. */
+	if (sc.string.s && after(what, "a string") && strstr(what, "never closed")) {
+		CHECK(line == sc.string.line, "a string never closed on line %ld, but \"%s\"",
+			sc.string.line, err);
 		goto out;
 	}
 	CHECK(strcmp(what, INCLUDE_MSG) != 0 && strcmp(what, NUL_MSG) != 0 &&
@@ -2128,7 +2159,8 @@ static void gen_put(struct gen *g, const char *s)
 #define GEN_PICK(g, list) ((list)[gen_rand(g) % (sizeof(list) / sizeof((list)[0]))])
 
 /* 77 characters: "ADDRESS:PORT" longer than 64 + 16 bytes. */
-#define GEN_LONG_HOST "\"h123456789a123456789b123456789c123456789d123456789e123456789.long-example.org\""
+#define GEN_LONG_HOST \
+	"\"h123456789a123456789b123456789c123456789d123456789e123456789.long-example.org\""
 
 static const char *const gen_names[] = {
 	"\"a\"", "\"b\"", "\"echo\"", "\"127.0.0.1:20001\"", "\"[::1]:20001\"", "\"a b\"", "\"\"",
@@ -2142,7 +2174,8 @@ static const char *const gen_addresses[] = {
 	"\"0x7f000001\"", "\"fe80::1\"", "\"127.0.0.2\"", GEN_LONG_HOST, "1",
 };
 static const char *const gen_ports[] = {
-	"20001", "20002", "20003", "1", "65535", "0", "65536", "20001L", "0x4E21", "\"20001\"", "-1",
+	"20001", "20002", "20003", "1", "65535", "0", "65536", "20001L", "0x4E21", "\"20001\"",
+	"-1",
 };
 static const char *const gen_buffers[] = {
 	"1", "64", "1024", "65535", "0", "65536", "2048", "1.5",

@@ -60,7 +60,7 @@ libs="$(pkg-config --cflags --libs libconfig) -pthread"
 start=$(date +%s)
 for h in $harnesses; do
 	case $h in
-	fuzz_config) srcs="config.c config-libconfig15.c escape.c netaddr.c" ;;
+	fuzz_config) srcs="config.c config-libconfig15.c escape.c netaddr.c template.c" ;;
 	fuzz_escape) srcs="escape.c record.c log.c netaddr.c" ;;
 	fuzz_netaddr) srcs="netaddr.c" ;;
 	fuzz_policy) srcs="policy.c netaddr.c" ;;
