@@ -97,8 +97,9 @@ untrack_pid() {
 	_lib_pids=$_up_new
 }
 
-_lib_all_gone() {
-	for _p in $_lib_pids; do
+# all_gone PID...: is none of them running?
+all_gone() {
+	for _p in "$@"; do
 		alive "$_p" && return 1
 	done
 	return 0
@@ -114,7 +115,8 @@ _lib_cleanup() {
 			kill -CONT "$_p" 2>/dev/null
 			kill -TERM "$_p" 2>/dev/null
 		done
-		if ! poll_until 5 _lib_all_gone; then
+		# shellcheck disable=SC2086 # a list of pids
+		if ! poll_until 5 all_gone $_lib_pids; then
 			for _p in $_lib_pids; do
 				alive "$_p" && kill -KILL "$_p" 2>/dev/null
 			done
