@@ -46,7 +46,6 @@
 #include <string.h>
 
 #include "config-libconfig15.h"
-#include "config.h"
 
 struct scan {
 	const char *path;
@@ -57,6 +56,7 @@ struct scan {
 	int line;
 	unsigned settings;	/* names followed by '=' or ':' so far */
 	unsigned depth;		/* groups, lists and arrays open here */
+	const struct libconfig15_caps *caps;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -162,19 +162,19 @@ static int count_setting(struct scan *sc, const char *p)
 	p = skip_blanks(p);
 	if (*p != '=' && *p != ':')
 		return 0;
-	if (++sc->settings > CONFIG_SETTINGS_MAX)
-		return fail(sc, "more than %d settings", CONFIG_SETTINGS_MAX);
+	if (++sc->settings > sc->caps->settings)
+		return fail(sc, "more than %u settings", sc->caps->settings);
 	return 0;
 }
 
 /*
  * A group, list or array opens ('{', '(' or '['). Not a 1.5 workaround:
- * libconfig's parser stack (config-libconfig15.h).
+ * libconfig's parser stack (config.h).
  */
 static int open_nesting(struct scan *sc)
 {
-	if (++sc->depth > CONFIG_DEPTH_MAX)
-		return fail(sc, "nested too deep (at most %d levels)", CONFIG_DEPTH_MAX);
+	if (++sc->depth > sc->caps->depth)
+		return fail(sc, "nested too deep (at most %u levels)", sc->caps->depth);
 	return 0;
 }
 
@@ -293,10 +293,11 @@ static const char *scan_text(struct scan *sc)
 	return p;
 }
 
-int libconfig15_check_text(const char *path, const char *text, size_t len, char *err,
-	size_t errlen)
+int libconfig15_check_text(const char *path, const char *text, size_t len,
+	const struct libconfig15_caps *caps, char *err, size_t errlen)
 {
 	struct scan sc = { .path = path, .text = text, .len = len, .err = err, .errlen = errlen,
+		.caps = caps,
 		.line = 1 };
 	const char *end, *p;
 

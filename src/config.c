@@ -805,6 +805,7 @@ static int finish_services(const struct loader *ld, struct config *cfg)
 int config_load_set(const char *path, const char *set, struct config **out, char *err,
 	size_t errlen)
 {
+	static const struct libconfig15_caps caps = { CONFIG_SETTINGS_MAX, CONFIG_DEPTH_MAX };
 	struct loader ld = { .path = path ? path : CONFIG_CMDLINE, .err = err, .errlen = errlen };
 	struct config *cfg = NULL;
 	bool cmdline_service = false;
@@ -816,7 +817,7 @@ int config_load_set(const char *path, const char *set, struct config **out, char
 		text = read_file(&ld, &len, &rc);
 		if (!text)
 			return rc;
-		if (libconfig15_check_text(path, text, len, err, errlen) < 0)
+		if (libconfig15_check_text(path, text, len, &caps, err, errlen) < 0)
 			goto out;
 		if (!parse_room(len)) {
 			fail(&ld, 0, "not enough memory to parse the file (%zu bytes)", len);
@@ -834,7 +835,7 @@ int config_load_set(const char *path, const char *set, struct config **out, char
 		goto out;
 	if (set) {
 		ld.path = CONFIG_CMDLINE;
-		if (libconfig15_check_text(ld.path, set, strlen(set), err, errlen) < 0 ||
+		if (libconfig15_check_text(ld.path, set, strlen(set), &caps, err, errlen) < 0 ||
 		    apply_text(&ld, set, cfg, &cmdline_service))
 			goto out;
 	}

@@ -58,6 +58,12 @@
 #define CONFIG_FILE_MAX (512 * 1024)
 /* A name followed by '=' or ':', at any depth; a file with every setting has 19 names. */
 #define CONFIG_SETTINGS_MAX 128
+/*
+ * Groups, lists and arrays inside one another: libconfig (every version)
+ * runs out of parser stack (bison's 10,000 states: 4,996 lists in one
+ * another) and says only "memory exhausted"; services need 2 levels.
+ */
+#define CONFIG_DEPTH_MAX 16
 
 /* Room for one "FILE:LINE: what is wrong" line. */
 #define CONFIG_ERROR_MAX 1024
