@@ -117,7 +117,9 @@ mkdir "$fake_dir"
 # started, as under nohup.)
 env --default-signal=HUP,TERM sh -c 'trap "echo hup >>\"$0\"" HUP; trap "kill \$s 2>/dev/null; exit 0" TERM
 	: >"$0.ready"
-	i=0; while [ $i -lt 300 ]; do sleep 1 & s=$!; wait $s; i=$((i + 1)); done' "$T/hups" &
+	i=0; while [ $i -lt 300 ]; do
+		sleep 1 & s=$!; wait $s; i=$((i + 1)) # poll: the stand-in idles, 300 s at most
+	done' "$T/hups" &
 fake=$!
 track_pid "$fake"
 # Its traps are set before any helper signals it (else SIGHUP would end it).

@@ -180,6 +180,6 @@ while [ "$(now_ms)" -lt "$deadline" ]; do
 	fi
 	# Pacing (not a wait for readiness): the rest of the round.
 	while [ "$(now_ms)" -lt "$round_end" ]; do
-		sleep 0.02
+		sleep 0.02 # poll: the round's pacing, not a wait for readiness
 	done
 done
