@@ -36,9 +36,12 @@ BUILD_TOOLS="build-essential debhelper dpkg-dev fakeroot lintian"
 # The test root: the packages' dependencies (the container has no network).
 TEST_INCLUDE=systemd,systemd-sysv,dbus,libconfig11,procps
 CACHE=${UDP_REPLYD_E2E_CACHE:-/var/cache/udp-replyd-e2e}
+# shellcheck disable=SC2034 # in_ct (lib.sh) uses it
 CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 
 T0=$SECONDS
@@ -47,13 +50,6 @@ STEP="0 (start)"
 WORK='' NSPAWN_PID='' LEADER='' MACHINE='' TORN_DOWN='' UNIFIED=''
 CGROUPS=()
 
-say() { printf '%s\n' "$*"; }
-ok() { PASSED=$((PASSED + 1)); say "  ok: $*"; }
-step() {
-	STEP=$1
-	say ""
-	say "== step $STEP  [$((SECONDS - T0)) s]"
-}
 skip() {
 	say "SKIP: $*"
 	if [ "${UDP_REPLYD_NO_SKIP:-0}" = 1 ]; then
@@ -82,34 +78,6 @@ trap 'die "command failed (exit $?, line $LINENO): $BASH_COMMAND"' ERR
 # puts its supervisor/ and payload/ cgroups under the cgroup it starts in, so
 # it starts in one of this script's own, which teardown empties and removes.
 
-own_cgroups() {
-	local v2 v1
-	v2=$(sed -n 's/^0:://p' /proc/self/cgroup)
-	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-		echo "/sys/fs/cgroup$v2"
-	elif [ -f /sys/fs/cgroup/unified/cgroup.controllers ]; then
-		echo "/sys/fs/cgroup/unified$v2"
-	fi
-	v1=$(sed -n 's/^[0-9]*:name=systemd://p' /proc/self/cgroup)
-	if [ -n "$v1" ] && [ -f /sys/fs/cgroup/systemd/cgroup.procs ]; then
-		echo "/sys/fs/cgroup/systemd$v1"
-	fi
-}
-
-cgroup_kill() {
-	local cg=$1 end=$((SECONDS + 15)) pids
-	[ -d "$cg" ] || return 0
-	[ -f "$cg/cgroup.kill" ] && echo 1 >"$cg/cgroup.kill" 2>/dev/null
-	while :; do
-		pids=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
-		[ -n "$pids" ] || return 0
-		# shellcheck disable=SC2086 # a list of pids
-		kill -9 $pids 2>/dev/null
-		[ "$SECONDS" -lt "$end" ] || { say "  warning: could not empty $cg: $pids"; return 1; }
-		sleep 0.1 # poll
-	done
-}
-
 # nspawn_exec ROOT OPTIONS...: in a subshell of its own, join this
 # script's cgroups and become systemd-nspawn on ROOT, with the container's
 # own unified cgroup hierarchy (trixie's systemd needs it).
@@ -135,13 +103,6 @@ in_root() {
 	(nspawn_exec "$root" --pipe $net --setenv=DEBIAN_FRONTEND=noninteractive -- \
 		timeout --kill-after=5 "$limit" /bin/sh -ec "$3") </dev/null \
 		2> >(grep -v '^Attempted to remove disk file system under "/run/systemd/nspawn/propagate/' >&2)
-}
-
-# in_ct CMD...: run CMD in the booted container, bounded by $T seconds.
-in_ct() {
-	timeout --kill-after=5 "${T:-60}" nsenter -t "$LEADER" -a \
-		env -i PATH="$CT_PATH" HOME=/root LANG=C.UTF-8 TERM=dumb \
-		SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 "$@"
 }
 
 teardown() {

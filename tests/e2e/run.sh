@@ -36,9 +36,12 @@ INCLUDE=systemd,systemd-sysv,dbus,libconfig9,procps
 CACHE=${UDP_REPLYD_E2E_CACHE:-/var/cache/udp-replyd-e2e}
 BURST=${UDP_REPLYD_E2E_BURST:-20000}
 MSGID=4f0d5f1c8a6e4b7fa3c1d2e9b8a7f6	# + 01 datagram .. 05 stopped
+# shellcheck disable=SC2034 # in_ct (lib.sh) uses it
 CT_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$here/lib.sh"
 srcdir=${top_srcdir:-$(cd "$here/../.." && pwd)}
 
 T0=$SECONDS
@@ -48,14 +51,6 @@ WORK='' ROOT='' NSPAWN_PID='' LEADER='' MACHINE='' TORN_DOWN=''
 CGROUPS=()
 
 # ---------------------------------------------------------------- reporting
-
-say() { printf '%s\n' "$*"; }
-ok() { PASSED=$((PASSED + 1)); say "  ok: $*"; }
-step() {
-	STEP=$1
-	say ""
-	say "== step $STEP  [$((SECONDS - T0)) s]"
-}
 
 skip() {
 	say "SKIP: $*"
@@ -100,14 +95,6 @@ on_err() { die "command failed (exit $1, line $2): $3"; }
 
 # ------------------------------------------------------------- the container
 
-# in_ct CMD...: run CMD inside the container (all its namespaces), with a
-# clean environment, bounded by $T seconds (default 60).
-in_ct() {
-	timeout --kill-after=5 "${T:-60}" nsenter -t "$LEADER" -a \
-		env -i PATH="$CT_PATH" HOME=/root LANG=C.UTF-8 TERM=dumb \
-		SYSTEMD_PAGER=cat SYSTEMD_COLORS=0 "$@"
-}
-
 # wait_for SECONDS WHAT CMD...: poll CMD until it succeeds; die after SECONDS.
 wait_for() {
 	local limit=$1 what=$2 end
@@ -116,37 +103,6 @@ wait_for() {
 	until "$@" >/dev/null 2>&1; do
 		[ "$SECONDS" -lt "$end" ] || die "timed out after ${limit}s waiting for $what"
 		sleep 0.2 # poll
-	done
-}
-
-# Each hierarchy's cgroup of this process, as "MOUNTPOINT/PATH": the
-# cgroup2 one, and the v1 name=systemd one on a hybrid host.
-own_cgroups() {
-	local v2 v1
-	v2=$(sed -n 's/^0:://p' /proc/self/cgroup)
-	if [ -f /sys/fs/cgroup/cgroup.controllers ]; then
-		echo "/sys/fs/cgroup$v2"
-	elif [ -f /sys/fs/cgroup/unified/cgroup.controllers ]; then
-		echo "/sys/fs/cgroup/unified$v2"
-	fi
-	v1=$(sed -n 's/^[0-9]*:name=systemd://p' /proc/self/cgroup)
-	if [ -n "$v1" ] && [ -f /sys/fs/cgroup/systemd/cgroup.procs ]; then
-		echo "/sys/fs/cgroup/systemd$v1"
-	fi
-}
-
-# Kill every process in cgroup $1 and below, until it is empty (bounded).
-cgroup_kill() {
-	local cg=$1 end=$((SECONDS + 15)) pids
-	[ -d "$cg" ] || return 0
-	[ -f "$cg/cgroup.kill" ] && echo 1 >"$cg/cgroup.kill" 2>/dev/null
-	while :; do
-		pids=$(find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null)
-		[ -n "$pids" ] || return 0
-		# shellcheck disable=SC2086 # a list of pids
-		kill -9 $pids 2>/dev/null
-		[ "$SECONDS" -lt "$end" ] || { say "  warning: could not empty $cg: $pids"; return 1; }
-		sleep 0.1 # poll
 	done
 }
 
