@@ -54,17 +54,22 @@ grep -q "^ExecReload=$top_builddir/src/udp-replyd-reload .*\\\$MAINPID\$" \
 	"$tmp/units/udp-replyd.service" ||
 	fail "ExecReload= of udp-replyd.service is not $sbindir/udp-replyd-reload ... \$MAINPID"
 
+# verify SOCKET SERVICE [NOTE]: systemd-analyze verify on the two units in
+# $tmp/units; anything it prints is a failure.
+verify() {
+	out=$(cd "$tmp/units" && MANPATH="$tmp/man" systemd-analyze verify "$1" "$2" 2>&1)
+	st=$?
+	if [ $st -ne 0 ] || [ -n "$out" ]; then
+		fail "systemd-analyze verify $1 $2 (exit $st)"
+		printf '%s\n' "$out"
+	else
+		echo "PASS: systemd-analyze verify $1 $2${3:+, $3}"
+	fi
+}
+
 # verify exits 0 on many problems it only warns about (a bad
 # ListenDatagram= is "ignored"): anything it prints is a failure.
-out=$(cd "$tmp/units" && MANPATH="$tmp/man" systemd-analyze verify \
-	udp-replyd.socket udp-replyd.service 2>&1)
-st=$?
-if [ $st -ne 0 ] || [ -n "$out" ]; then
-	fail "systemd-analyze verify udp-replyd.socket udp-replyd.service (exit $st)"
-	printf '%s\n' "$out"
-else
-	echo "PASS: systemd-analyze verify udp-replyd.socket udp-replyd.service"
-fi
+verify udp-replyd.socket udp-replyd.service
 
 # The sandbox: exposure 0.5 or lower (--threshold counts tenths).
 out=$(systemd-analyze security --offline=true --threshold=5 --no-pager \
@@ -108,15 +113,7 @@ else
 fi
 
 cp -r "$tmp/gen/udp-replyd@test.socket.d" "$tmp/units/" || exit 99
-out=$(cd "$tmp/units" && MANPATH="$tmp/man" systemd-analyze verify \
-	udp-replyd@test.socket udp-replyd@test.service 2>&1)
-st=$?
-if [ $st -ne 0 ] || [ -n "$out" ]; then
-	fail "systemd-analyze verify udp-replyd@test.socket udp-replyd@test.service (exit $st)"
-	printf '%s\n' "$out"
-else
-	echo "PASS: systemd-analyze verify udp-replyd@test.socket udp-replyd@test.service, with the generator's drop-in"
-fi
+verify udp-replyd@test.socket udp-replyd@test.service "with the generator's drop-in"
 
 out=$(cd "$tmp/units" && systemd-analyze security --offline=true --threshold=5 --no-pager \
 	udp-replyd@test.service 2>&1)
